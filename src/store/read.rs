@@ -1,0 +1,425 @@
+//! Queries that return domain types. Filters are applied in SQL (indexed columns) so callers
+//! never load rows they will not use.
+
+use super::{Result, Store};
+use crate::model::*;
+use rusqlite::types::Value;
+use rusqlite::{Row, params_from_iter};
+
+/// Builds a WHERE clause from a [`Filter`] for a table whose time column is `time_col`.
+/// `margin_before` widens the lower bound (seconds) for metrics that need earlier context,
+/// such as the previous deployment of a chain or the deployment an incident follows.
+pub(crate) struct Where {
+    pub sql: String,
+    pub params: Vec<Value>,
+}
+
+pub(crate) fn where_clause(
+    filter: &Filter,
+    time_col: &str,
+    margin_before: i64,
+    has_environment: bool,
+) -> Where {
+    let mut parts = Vec::new();
+    let mut params = Vec::new();
+    if let Some(since) = filter.since {
+        parts.push(format!("{time_col} >= ?"));
+        params.push(Value::Integer(since.timestamp() - margin_before));
+    }
+    if let Some(until) = filter.until {
+        parts.push(format!("{time_col} < ?"));
+        params.push(Value::Integer(until.timestamp()));
+    }
+    if let Some(team) = &filter.team {
+        parts.push("team = ?".to_string());
+        params.push(Value::Text(team.clone()));
+    }
+    if let Some(service) = &filter.service {
+        parts.push("service = ?".to_string());
+        params.push(Value::Text(service.clone()));
+    }
+    if has_environment && let Some(env) = &filter.environment {
+        parts.push("environment = ?".to_string());
+        params.push(Value::Text(env.clone()));
+    }
+    let sql = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", parts.join(" AND "))
+    };
+    Where { sql, params }
+}
+
+fn opt_ts(row: &Row, idx: usize) -> rusqlite::Result<Option<Timestamp>> {
+    Ok(row.get::<_, Option<i64>>(idx)?.and_then(ts))
+}
+
+fn req_ts(row: &Row, idx: usize) -> rusqlite::Result<Timestamp> {
+    let v: i64 = row.get(idx)?;
+    ts(v).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Integer,
+            format!("timestamp {v} out of range").into(),
+        )
+    })
+}
+
+fn bad_enum(idx: usize, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        idx,
+        rusqlite::types::Type::Text,
+        format!("unexpected value {value:?}").into(),
+    )
+}
+
+fn parse_enum<T>(row: &Row, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let s: String = row.get(idx)?;
+    parse(&s).ok_or_else(|| bad_enum(idx, &s))
+}
+
+fn parse_opt_enum<T>(
+    row: &Row,
+    idx: usize,
+    parse: fn(&str) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
+    match row.get::<_, Option<String>>(idx)? {
+        None => Ok(None),
+        Some(s) => parse(&s).map(Some).ok_or_else(|| bad_enum(idx, &s)),
+    }
+}
+
+impl Store {
+    fn query_map<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        map: impl FnMut(&Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params_from_iter(params.iter()), map)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+    }
+
+    /// Deployments finishing in the filter's range, plus `margin_before` seconds earlier.
+    pub fn deployments(&self, filter: &Filter, margin_before: i64) -> Result<Vec<Deployment>> {
+        let w = where_clause(filter, "finished_at", margin_before, true);
+        let sql = format!(
+            "SELECT id, service, team, environment, status, kind, started_at, finished_at, commit_sha
+             FROM deployments{} ORDER BY finished_at, id",
+            w.sql
+        );
+        self.query_map(&sql, &w.params, |r| {
+            Ok(Deployment {
+                id: r.get(0)?,
+                service: r.get(1)?,
+                team: r.get(2)?,
+                environment: r.get(3)?,
+                status: parse_enum(r, 4, DeployStatus::parse)?,
+                kind: parse_enum(r, 5, DeployKind::parse)?,
+                started_at: opt_ts(r, 6)?,
+                finished_at: req_ts(r, 7)?,
+                commit_sha: r.get(8)?,
+            })
+        })
+    }
+
+    /// Changes merged in the filter's range (plus `margin_before` seconds earlier), and open
+    /// changes. Environment does not apply to changes.
+    pub fn changes(&self, filter: &Filter, margin_before: i64) -> Result<Vec<Change>> {
+        let w = where_clause(filter, "merged_at", margin_before, false);
+        let sql = format!(
+            "SELECT id, repo, service, team, title, state, merge_sha, first_commit_at, opened_at,
+                    first_review_at, merged_at, additions, deletions
+             FROM changes{} ORDER BY merged_at, id",
+            w.sql
+        );
+        self.query_map(&sql, &w.params, map_change)
+    }
+
+    /// Changes by store id (for explaining a number, or for the changes a deployment shipped).
+    pub fn changes_by_ids(&self, ids: &[i64]) -> Result<Vec<Change>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT id, repo, service, team, title, state, merge_sha, first_commit_at, opened_at,
+                        first_review_at, merged_at, additions, deletions
+                 FROM changes WHERE id IN ({marks}) ORDER BY merged_at, id"
+            );
+            let params: Vec<Value> = chunk.iter().map(|&i| Value::Integer(i)).collect();
+            out.extend(self.query_map(&sql, &params, map_change)?);
+        }
+        Ok(out)
+    }
+
+    /// Links between the given deployments and the changes they shipped.
+    pub fn deployment_changes_for(&self, deployment_ids: &[i64]) -> Result<Vec<DeploymentChange>> {
+        let mut out = Vec::new();
+        for chunk in deployment_ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT deployment_id, change_id FROM deployment_changes
+                 WHERE deployment_id IN ({marks}) ORDER BY deployment_id, change_id"
+            );
+            let params: Vec<Value> = chunk.iter().map(|&i| Value::Integer(i)).collect();
+            out.extend(self.query_map(&sql, &params, |r| {
+                Ok(DeploymentChange {
+                    deployment_id: r.get(0)?,
+                    change_id: r.get(1)?,
+                })
+            })?);
+        }
+        Ok(out)
+    }
+
+    /// Incidents created in the filter's range (plus `margin_before` seconds earlier).
+    pub fn incidents(&self, filter: &Filter, margin_before: i64) -> Result<Vec<Incident>> {
+        let w = where_clause(filter, "created_at", margin_before, false);
+        let sql = format!(
+            "SELECT id, service, team, severity, severity_original, title, created_at,
+                    acknowledged_at, resolved_at, resolved_by, deployment_id
+             FROM incidents{} ORDER BY created_at, id",
+            w.sql
+        );
+        self.query_map(&sql, &w.params, |r| {
+            Ok(Incident {
+                id: r.get(0)?,
+                service: r.get(1)?,
+                team: r.get(2)?,
+                severity: parse_enum(r, 3, Severity::parse)?,
+                severity_original: r.get(4)?,
+                title: r.get(5)?,
+                created_at: req_ts(r, 6)?,
+                acknowledged_at: opt_ts(r, 7)?,
+                resolved_at: opt_ts(r, 8)?,
+                resolved_by: parse_opt_enum(r, 9, ResolvedBy::parse)?,
+                deployment_id: r.get(10)?,
+            })
+        })
+    }
+
+    /// Unresolved incidents, whatever their age, narrowed by team and service.
+    pub fn open_incidents(&self, filter: &Filter) -> Result<Vec<Incident>> {
+        let scope = Filter {
+            team: filter.team.clone(),
+            service: filter.service.clone(),
+            ..Filter::default()
+        };
+        Ok(self
+            .incidents(&scope, 0)?
+            .into_iter()
+            .filter(|i| i.resolved_at.is_none())
+            .collect())
+    }
+
+    /// CI runs finishing in the filter's range.
+    pub fn pipeline_runs(&self, filter: &Filter) -> Result<Vec<PipelineRun>> {
+        let w = where_clause(filter, "finished_at", 0, false);
+        let sql = format!(
+            "SELECT id, repo, service, team, workflow, branch, commit_sha, conclusion, attempt,
+                    queued_at, started_at, finished_at, tests_passed, tests_failed
+             FROM pipeline_runs{} ORDER BY finished_at, id",
+            w.sql
+        );
+        self.query_map(&sql, &w.params, |r| {
+            Ok(PipelineRun {
+                id: r.get(0)?,
+                repo: r.get(1)?,
+                service: r.get(2)?,
+                team: r.get(3)?,
+                workflow: r.get(4)?,
+                branch: r.get(5)?,
+                commit_sha: r.get(6)?,
+                conclusion: parse_opt_enum(r, 7, RunConclusion::parse)?,
+                attempt: r.get(8)?,
+                queued_at: opt_ts(r, 9)?,
+                started_at: opt_ts(r, 10)?,
+                finished_at: opt_ts(r, 11)?,
+                tests_passed: r.get(12)?,
+                tests_failed: r.get(13)?,
+            })
+        })
+    }
+
+    /// Every SLO, narrowed by team and service.
+    pub fn slos(&self, filter: &Filter) -> Result<Vec<Slo>> {
+        let scope = Filter {
+            team: filter.team.clone(),
+            service: filter.service.clone(),
+            ..Filter::default()
+        };
+        let w = where_clause(&scope, "", 0, false);
+        let sql = format!(
+            "SELECT id, name, service, team, description, target, window_kind, window_days,
+                    calendar_period, budgeting_method, timeslice_seconds, timeslice_target
+             FROM slos{} ORDER BY team, name, id",
+            w.sql
+        );
+        self.query_map(&sql, &w.params, |r| {
+            let kind: String = r.get(6)?;
+            let window = match kind.as_str() {
+                "calendar" => SloWindow::Calendar {
+                    period: parse_opt_enum(r, 8, CalendarPeriod::parse)?
+                        .unwrap_or(CalendarPeriod::Month),
+                },
+                _ => SloWindow::Rolling {
+                    days: u32::try_from(r.get::<_, i64>(7)?).unwrap_or(30),
+                },
+            };
+            Ok(Slo {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                service: r.get(2)?,
+                team: r.get(3)?,
+                description: r.get(4)?,
+                target: r.get(5)?,
+                window,
+                budgeting_method: parse_enum(r, 9, BudgetingMethod::parse)?,
+                timeslice_seconds: r.get(10)?,
+                timeslice_target: r.get(11)?,
+            })
+        })
+    }
+
+    /// Samples of one SLO with buckets starting in `[from, to)`.
+    pub fn slo_samples(&self, slo_id: i64, from: Timestamp, to: Timestamp) -> Result<Vec<SloSample>> {
+        self.query_map(
+            "SELECT slo_id, bucket_start, bucket_seconds, good, total FROM slo_samples
+             WHERE slo_id = ?1 AND bucket_start >= ?2 AND bucket_start < ?3 ORDER BY bucket_start",
+            &[
+                Value::Integer(slo_id),
+                Value::Integer(from.timestamp()),
+                Value::Integer(to.timestamp()),
+            ],
+            |r| {
+                Ok(SloSample {
+                    slo_id: r.get(0)?,
+                    bucket_start: req_ts(r, 1)?,
+                    bucket_seconds: r.get(2)?,
+                    good: r.get(3)?,
+                    total: r.get(4)?,
+                })
+            },
+        )
+    }
+
+    /// Postmortem action items, narrowed by team (their owning team).
+    pub fn action_items(&self, filter: &Filter) -> Result<Vec<ActionItem>> {
+        let scope = Filter {
+            team: filter.team.clone(),
+            ..Filter::default()
+        };
+        let w = where_clause(&scope, "", 0, false);
+        let sql = format!(
+            "SELECT id, incident_id, title, category, team, owner, priority, status, ticket_key,
+                    created_at, due_at, completed_at
+             FROM action_items{} ORDER BY created_at, id",
+            w.sql
+        );
+        self.query_map(&sql, &w.params, |r| {
+            Ok(ActionItem {
+                id: r.get(0)?,
+                incident_id: r.get(1)?,
+                title: r.get(2)?,
+                category: parse_opt_enum(r, 3, ActionCategory::parse)?,
+                team: r.get(4)?,
+                owner: r.get(5)?,
+                priority: r.get(6)?,
+                status: parse_enum(r, 7, ActionStatus::parse)?,
+                ticket_key: r.get(8)?,
+                created_at: req_ts(r, 9)?,
+                due_at: opt_ts(r, 10)?,
+                completed_at: opt_ts(r, 11)?,
+            })
+        })
+    }
+
+    /// Teams known to the store, by name.
+    pub fn teams(&self) -> Result<Vec<Team>> {
+        self.query_map(
+            "SELECT id, name, display_name, timezone FROM teams GROUP BY name ORDER BY name",
+            &[],
+            |r| {
+                Ok(Team {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    display_name: r.get(2)?,
+                    timezone: r.get(3)?,
+                })
+            },
+        )
+    }
+
+    /// Services known to the store, by name.
+    pub fn services(&self) -> Result<Vec<Service>> {
+        self.query_map(
+            "SELECT id, name, team, tier, repo FROM services GROUP BY name ORDER BY name",
+            &[],
+            |r| {
+                Ok(Service {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    team: r.get(2)?,
+                    tier: r.get(3)?,
+                    repo: r.get(4)?,
+                })
+            },
+        )
+    }
+
+    /// Row counts per table, for `doctor`, the welcome screen and tests.
+    pub fn row_counts(&self) -> Result<Vec<(&'static str, i64)>> {
+        let mut out = Vec::new();
+        for table in super::tables::TABLE_NAMES {
+            let n: i64 = self
+                .conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+            out.push((*table, n));
+        }
+        Ok(out)
+    }
+
+    /// Provenance of one row of `table` (one of [`super::tables::TABLE_NAMES`]).
+    pub fn provenance(&self, table: &str, id: i64) -> Result<Option<Provenance>> {
+        use rusqlite::OptionalExtension;
+        if !super::tables::TABLE_NAMES.contains(&table) {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT source, source_kind, external_id, url, synced_at, origin FROM {table} WHERE id = ?1"
+        );
+        Ok(self
+            .conn
+            .query_row(&sql, [id], |r| {
+                let origin: String = r.get(5)?;
+                Ok(Provenance {
+                    source: r.get(0)?,
+                    source_kind: r.get(1)?,
+                    external_id: r.get(2)?,
+                    url: r.get(3)?,
+                    synced_at: req_ts(r, 4)?,
+                    origin: Origin::parse(&origin).ok_or_else(|| bad_enum(5, &origin))?,
+                })
+            })
+            .optional()?)
+    }
+}
+
+fn map_change(r: &Row) -> rusqlite::Result<Change> {
+    Ok(Change {
+        id: r.get(0)?,
+        repo: r.get(1)?,
+        service: r.get(2)?,
+        team: r.get(3)?,
+        title: r.get(4)?,
+        state: parse_enum(r, 5, ChangeState::parse)?,
+        merge_sha: r.get(6)?,
+        first_commit_at: opt_ts(r, 7)?,
+        opened_at: opt_ts(r, 8)?,
+        first_review_at: opt_ts(r, 9)?,
+        merged_at: opt_ts(r, 10)?,
+        additions: r.get(11)?,
+        deletions: r.get(12)?,
+    })
+}
