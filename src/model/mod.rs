@@ -5,11 +5,13 @@
 
 mod delivery;
 mod filter;
+mod ownership;
 mod operations;
 mod planning;
 
 pub use delivery::*;
 pub use filter::Filter;
+pub use ownership::Ownership;
 pub use operations::*;
 pub use planning::*;
 

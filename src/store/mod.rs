@@ -4,6 +4,7 @@
 //! The store never formats anything and never computes a metric: it reads and writes rows.
 
 mod migrations;
+pub mod inputs;
 pub mod read;
 pub mod tables;
 

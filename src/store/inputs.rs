@@ -1,0 +1,1 @@
+//! Store queries that load the inputs of metrics and record metric definitions.
