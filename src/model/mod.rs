@@ -5,14 +5,14 @@
 
 mod delivery;
 mod filter;
-mod ownership;
 mod operations;
+mod ownership;
 mod planning;
 
 pub use delivery::*;
-pub use filter::Filter;
-pub use ownership::Ownership;
+pub use filter::{Filter, parse_when};
 pub use operations::*;
+pub use ownership::Ownership;
 pub use planning::*;
 
 use chrono::{DateTime, Utc};

@@ -110,7 +110,10 @@ mod tests {
         let o = Ownership::default();
         assert_eq!(o.normalise_severity("x", "SEV2"), Some(Severity::Sev2));
         assert_eq!(o.normalise_severity("x", "P1"), Some(Severity::Sev1));
-        assert_eq!(o.normalise_severity("x", " critical "), Some(Severity::Sev1));
+        assert_eq!(
+            o.normalise_severity("x", " critical "),
+            Some(Severity::Sev1)
+        );
         assert_eq!(o.normalise_severity("x", "sev-4"), Some(Severity::Sev4));
         assert_eq!(o.normalise_severity("x", "whatever"), None);
     }

@@ -1,1 +1,177 @@
 //! Store queries that load the inputs of metrics and record metric definitions.
+
+use super::read::where_clause;
+use super::{Result, Store};
+use crate::metrics::definitions::{MetricDefinition, Versions};
+use crate::metrics::dora::{DoraInputs, DoraParams};
+use crate::metrics::period::Period;
+use crate::model::{Change, ChangeState, DeploymentChange, Filter, Timestamp, ts};
+use chrono::{Duration, Utc};
+use rusqlite::OptionalExtension;
+use rusqlite::params_from_iter;
+
+/// How far before `since` deployments are loaded, so the first deployment of the period has
+/// its previous one (chaining) and early incidents find the deployment before them.
+pub const CHAIN_MARGIN: Duration = Duration::days(30);
+
+impl Store {
+    /// Loads the rows of a DORA report for `filter`. The period is `[since, until)`, with
+    /// `until` defaulting to `now` and `since` to the first matching deployment. Deployments
+    /// reach back [`CHAIN_MARGIN`] (or the incident window, if longer) before `since`;
+    /// incidents reach the incident window past `until`; changes are those the loaded
+    /// deployments shipped plus those merged in the period (merged but never deployed).
+    pub fn dora_inputs(
+        &self,
+        filter: &Filter,
+        params: &DoraParams,
+        now: Timestamp,
+    ) -> Result<DoraInputs> {
+        let until = filter.until.unwrap_or(now);
+        let scoped = Filter {
+            until: Some(until),
+            ..filter.clone()
+        };
+        let since = match filter.since {
+            Some(s) => Some(s),
+            None => self.first_deployment_at(&scoped)?,
+        };
+        let period = since.map(|s| Period::new(s, until));
+        let margin = CHAIN_MARGIN.max(params.incident_window).num_seconds();
+        let deployments = self.deployments(&scoped, margin)?;
+        let links = self.deployment_links(&scoped, margin)?;
+        let changes = self.changes_for_dora(&scoped, margin)?;
+        let incident_scope = Filter {
+            until: Some(until + params.incident_window),
+            environment: None,
+            ..scoped.clone()
+        };
+        let incidents = self.incidents(&incident_scope, margin)?;
+        Ok(DoraInputs {
+            period,
+            deployments,
+            changes,
+            links,
+            incidents,
+        })
+    }
+
+    fn first_deployment_at(&self, filter: &Filter) -> Result<Option<Timestamp>> {
+        let w = where_clause(filter, "finished_at", 0, true);
+        let sql = format!("SELECT min(finished_at) FROM deployments{}", w.sql);
+        let v: Option<i64> =
+            self.conn()
+                .query_row(&sql, params_from_iter(w.params.iter()), |r| r.get(0))?;
+        Ok(v.and_then(ts))
+    }
+
+    /// Links of the deployments matching `filter` (one join instead of a query per chunk).
+    fn deployment_links(&self, filter: &Filter, margin: i64) -> Result<Vec<DeploymentChange>> {
+        let w = where_clause(filter, "d.finished_at", margin, true);
+        let sql = format!(
+            "SELECT dc.deployment_id, dc.change_id FROM deployment_changes dc
+             JOIN deployments d ON d.id = dc.deployment_id{}",
+            w.sql
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(w.params.iter()), |r| {
+            Ok(DeploymentChange {
+                deployment_id: r.get(0)?,
+                change_id: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Changes shipped by the deployments matching `filter`, plus changes merged in its range.
+    fn changes_for_dora(&self, filter: &Filter, margin: i64) -> Result<Vec<Change>> {
+        let shipped = where_clause(filter, "d.finished_at", margin, true);
+        let merged = where_clause(filter, "merged_at", 0, false);
+        let cols = "id, repo, service, team, title, state, merge_sha, first_commit_at, opened_at,
+                    first_review_at, merged_at, additions, deletions";
+        let merged_sql = if merged.sql.is_empty() {
+            " WHERE merged_at IS NOT NULL".to_string()
+        } else {
+            format!("{} AND merged_at IS NOT NULL", merged.sql)
+        };
+        let sql = format!(
+            "SELECT {cols} FROM changes WHERE id IN (
+                 SELECT dc.change_id FROM deployment_changes dc
+                 JOIN deployments d ON d.id = dc.deployment_id{})
+             UNION
+             SELECT {cols} FROM changes{merged_sql}
+             ORDER BY id",
+            shipped.sql
+        );
+        let params: Vec<_> = shipped.params.into_iter().chain(merged.params).collect();
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(params.iter()), map_change)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The version of `metric` whose recorded parameters equal `parameters`: the latest
+    /// version when its parameters are unchanged, otherwise a new version (latest + 1, the
+    /// first being 1) recorded from now on.
+    pub fn definition_version(&self, metric: &str, parameters: &serde_json::Value) -> Result<u32> {
+        let latest: Option<(u32, String)> = self
+            .conn()
+            .query_row(
+                "SELECT version, parameters FROM metric_definitions
+                 WHERE metric = ?1 ORDER BY version DESC LIMIT 1",
+                [metric],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((version, stored)) = &latest
+            && serde_json::from_str::<serde_json::Value>(stored)
+                .ok()
+                .as_ref()
+                == Some(parameters)
+        {
+            return Ok(*version);
+        }
+        let next = latest.map_or(1, |(v, _)| v + 1);
+        self.conn().execute(
+            "INSERT INTO metric_definitions (metric, version, parameters, valid_from)
+             VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![metric, next, parameters.to_string(), Utc::now().timestamp()],
+        )?;
+        Ok(next)
+    }
+
+    /// Records every definition (see [`Store::definition_version`]) and returns their versions.
+    pub fn record_definitions(&self, definitions: &[MetricDefinition]) -> Result<Versions> {
+        let mut versions = Versions::default();
+        for d in definitions {
+            versions.insert(d.metric, self.definition_version(d.metric, &d.parameters)?);
+        }
+        Ok(versions)
+    }
+}
+
+fn map_change(r: &rusqlite::Row) -> rusqlite::Result<Change> {
+    let state: String = r.get(5)?;
+    let opt_ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
+        Ok(r.get::<_, Option<i64>>(i)?.and_then(ts))
+    };
+    Ok(Change {
+        id: r.get(0)?,
+        repo: r.get(1)?,
+        service: r.get(2)?,
+        team: r.get(3)?,
+        title: r.get(4)?,
+        state: ChangeState::parse(&state).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                5,
+                rusqlite::types::Type::Text,
+                format!("unexpected change state {state:?}").into(),
+            )
+        })?,
+        merge_sha: r.get(6)?,
+        first_commit_at: opt_ts(7)?,
+        opened_at: opt_ts(8)?,
+        first_review_at: opt_ts(9)?,
+        merged_at: opt_ts(10)?,
+        additions: r.get(11)?,
+        deletions: r.get(12)?,
+    })
+}

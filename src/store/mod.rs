@@ -3,11 +3,11 @@
 //!
 //! The store never formats anything and never computes a metric: it reads and writes rows.
 
-mod migrations;
 pub mod inputs;
+mod migrations;
 pub mod read;
 pub mod tables;
-
+pub mod write;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -147,7 +147,10 @@ impl Store {
     fn migrate(&mut self) -> Result<()> {
         let found = self.schema_version()?;
         let known = migrations::latest_version();
-        let path = self.path.clone().unwrap_or_else(|| PathBuf::from(":memory:"));
+        let path = self
+            .path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(":memory:"));
         if found > known {
             return Err(StoreError::TooNew { path, found, known });
         }

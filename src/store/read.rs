@@ -283,7 +283,12 @@ impl Store {
     }
 
     /// Samples of one SLO with buckets starting in `[from, to)`.
-    pub fn slo_samples(&self, slo_id: i64, from: Timestamp, to: Timestamp) -> Result<Vec<SloSample>> {
+    pub fn slo_samples(
+        &self,
+        slo_id: i64,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<SloSample>> {
         self.query_map(
             "SELECT slo_id, bucket_start, bucket_seconds, good, total FROM slo_samples
              WHERE slo_id = ?1 AND bucket_start >= ?2 AND bucket_start < ?3 ORDER BY bucket_start",
@@ -368,45 +373,93 @@ impl Store {
         )
     }
 
+    /// When each source last delivered data (newest successful sync or import), by source.
+    pub fn freshness(&self) -> Result<Vec<(String, Option<Timestamp>)>> {
+        self.query_map(
+            "SELECT source, max(last_ok_at) FROM sync_state GROUP BY source ORDER BY source",
+            &[],
+            |r| Ok((r.get(0)?, opt_ts(r, 1)?)),
+        )
+    }
+
+    /// Records that `resource` of `source` was brought up to date at `at` (sync or import).
+    pub fn record_success(&self, source: &str, resource: &str, at: Timestamp) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sync_state (source, resource, last_ok_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (source, resource) DO UPDATE SET last_ok_at = excluded.last_ok_at",
+            rusqlite::params![source, resource, at.timestamp()],
+        )?;
+        Ok(())
+    }
+
+    /// Every source with rows in any entity table, with the newest `synced_at` of its rows.
+    /// Scans the tables: for after a bulk write (demo, import), not for drawing.
+    pub fn sources_in_rows(&self) -> Result<Vec<(String, Timestamp)>> {
+        let union = super::tables::TABLE_NAMES
+            .iter()
+            .map(|t| format!("SELECT source, max(synced_at) AS at FROM {t} GROUP BY source"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let sql = format!("SELECT source, max(at) FROM ({union}) GROUP BY source ORDER BY source");
+        self.query_map(&sql, &[], |r| Ok((r.get(0)?, req_ts(r, 1)?)))
+    }
+
     /// Row counts per table, for `doctor`, the welcome screen and tests.
     pub fn row_counts(&self) -> Result<Vec<(&'static str, i64)>> {
         let mut out = Vec::new();
         for table in super::tables::TABLE_NAMES {
-            let n: i64 = self
-                .conn
-                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+            let n: i64 =
+                self.conn
+                    .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
             out.push((*table, n));
+        }
+        Ok(out)
+    }
+
+    /// Provenance of many rows of `table` (one of [`super::tables::TABLE_NAMES`]), by id.
+    pub fn provenance_many(
+        &self,
+        table: &str,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Provenance>> {
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        if !super::tables::TABLE_NAMES.contains(&table) {
+            return Ok(out);
+        }
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT id, source, source_kind, external_id, url, synced_at, origin
+                 FROM {table} WHERE id IN ({marks})"
+            );
+            let params: Vec<Value> = chunk.iter().map(|&i| Value::Integer(i)).collect();
+            for (id, p) in self.query_map(&sql, &params, |r| {
+                let origin: String = r.get(6)?;
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    Provenance {
+                        source: r.get(1)?,
+                        source_kind: r.get(2)?,
+                        external_id: r.get(3)?,
+                        url: r.get(4)?,
+                        synced_at: req_ts(r, 5)?,
+                        origin: Origin::parse(&origin).ok_or_else(|| bad_enum(6, &origin))?,
+                    },
+                ))
+            })? {
+                out.insert(id, p);
+            }
         }
         Ok(out)
     }
 
     /// Provenance of one row of `table` (one of [`super::tables::TABLE_NAMES`]).
     pub fn provenance(&self, table: &str, id: i64) -> Result<Option<Provenance>> {
-        use rusqlite::OptionalExtension;
-        if !super::tables::TABLE_NAMES.contains(&table) {
-            return Ok(None);
-        }
-        let sql = format!(
-            "SELECT source, source_kind, external_id, url, synced_at, origin FROM {table} WHERE id = ?1"
-        );
-        Ok(self
-            .conn
-            .query_row(&sql, [id], |r| {
-                let origin: String = r.get(5)?;
-                Ok(Provenance {
-                    source: r.get(0)?,
-                    source_kind: r.get(1)?,
-                    external_id: r.get(2)?,
-                    url: r.get(3)?,
-                    synced_at: req_ts(r, 4)?,
-                    origin: Origin::parse(&origin).ok_or_else(|| bad_enum(5, &origin))?,
-                })
-            })
-            .optional()?)
+        Ok(self.provenance_many(table, &[id])?.remove(&id))
     }
 }
 
-fn map_change(r: &Row) -> rusqlite::Result<Change> {
+pub(crate) fn map_change(r: &Row) -> rusqlite::Result<Change> {
     Ok(Change {
         id: r.get(0)?,
         repo: r.get(1)?,

@@ -1,0 +1,164 @@
+//! `plumb doctor`: checks that plumb can run here, each with ✓ or ✗ and what to do next.
+//! Exit code 1 when any check fails.
+
+use super::{Context, emit};
+use crate::store::Store;
+use color_eyre::eyre::Result;
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+struct Report {
+    text: String,
+    failed: usize,
+}
+
+impl Report {
+    fn ok(&mut self, what: &str, detail: impl std::fmt::Display) {
+        let _ = writeln!(self.text, "✓ {what}: {detail}");
+    }
+    fn warn(&mut self, what: &str, detail: impl std::fmt::Display) {
+        let _ = writeln!(self.text, "▲ {what}: {detail}");
+    }
+    fn fail(&mut self, what: &str, detail: impl std::fmt::Display) {
+        self.failed += 1;
+        let _ = writeln!(self.text, "✗ {what}: {detail}");
+    }
+}
+
+pub fn run(ctx: &Context) -> Result<ExitCode> {
+    let mut r = Report {
+        text: String::new(),
+        failed: 0,
+    };
+    let config = match crate::config::load(ctx.explicit_config.as_deref()) {
+        Ok(loaded) => {
+            match &loaded.path {
+                Some(p) => r.ok("config", p.display()),
+                None => r.ok(
+                    "config",
+                    format!(
+                        "no file at {}, using defaults (`plumb config init` writes one)",
+                        ctx.config_path().display()
+                    ),
+                ),
+            }
+            Some(loaded.config)
+        }
+        Err(e) => {
+            r.fail(
+                "config",
+                format!("{e} (run `plumb config check` for every problem)"),
+            );
+            None
+        }
+    };
+
+    check_database(ctx, &mut r);
+
+    if let Some(config) = &config {
+        if config.sources.is_empty() {
+            r.warn(
+                "sources",
+                "none configured; add [[sources]] to the config, or try `plumb demo`",
+            );
+        }
+        for source in &config.sources {
+            let what = format!("source {} ({})", source.name, source.kind);
+            match source.resolve_token() {
+                Ok(Some(_)) => {
+                    let origin = match (&source.token_env, &source.token_command) {
+                        (Some(var), _) => format!("from ${var}"),
+                        (None, Some(_)) => "from token_command".to_string(),
+                        (None, None) => "configured".to_string(),
+                    };
+                    r.ok(&what, format!("token found ({origin})"))
+                }
+                Ok(None) => r.ok(&what, "no token needed"),
+                Err(e) => r.fail(&what, e),
+            }
+        }
+    }
+
+    match std::fs::create_dir_all(&ctx.paths.log_dir) {
+        Ok(()) => r.ok("logs", ctx.paths.log_dir.display()),
+        Err(e) => r.warn(
+            "logs",
+            format!("cannot create {}: {e}", ctx.paths.log_dir.display()),
+        ),
+    }
+
+    if r.failed > 0 {
+        let _ = writeln!(r.text, "\n{} check(s) failed", r.failed);
+    }
+    emit(&r.text)?;
+    Ok(if r.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn check_database(ctx: &Context, r: &mut Report) {
+    let path = &ctx.db_path;
+    if !path.exists() {
+        r.warn(
+            "database",
+            format!(
+                "{} does not exist yet; `plumb import` or a sync creates it",
+                path.display()
+            ),
+        );
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(path) {
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => r.fail(
+                "database permissions",
+                format!(
+                    "{} is readable by others (mode {:o}); run `chmod 600 {}`",
+                    path.display(),
+                    m.permissions().mode() & 0o777,
+                    path.display()
+                ),
+            ),
+            Ok(_) => r.ok("database permissions", "owner only"),
+            Err(e) => r.fail("database permissions", e),
+        }
+    }
+    match Store::open_read_only(path) {
+        Ok(store) => {
+            let version = store.schema_version().unwrap_or(0);
+            let latest = Store::latest_schema_version();
+            if version < latest {
+                r.warn(
+                    "database schema",
+                    format!("version {version}; plumb upgrades it to {latest} on the next write"),
+                );
+            } else {
+                r.ok("database schema", format!("version {version}"));
+            }
+            match store.row_counts() {
+                Ok(counts) => {
+                    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+                    let main: Vec<String> = counts
+                        .iter()
+                        .filter(|(t, n)| {
+                            *n > 0
+                                && ["deployments", "changes", "incidents", "pipeline_runs"]
+                                    .contains(t)
+                        })
+                        .map(|(t, n)| format!("{n} {t}"))
+                        .collect();
+                    r.ok(
+                        "database",
+                        format!("{} ({total} rows: {})", path.display(), main.join(", ")),
+                    );
+                }
+                Err(e) => r.fail("database", format!("{}: {e}", path.display())),
+            }
+        }
+        Err(e) => r.fail("database", e),
+    }
+}

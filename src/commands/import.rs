@@ -1,0 +1,43 @@
+//! `plumb import FILE...`.
+
+use super::Context;
+use crate::cli::ImportArgs;
+use crate::import::{ImportOptions, Kind, import_files};
+use crate::store::Store;
+use color_eyre::eyre::{Result, eyre};
+use std::process::ExitCode;
+
+pub fn run(ctx: &Context, args: &ImportArgs) -> Result<ExitCode> {
+    let kind = match &args.kind {
+        Some(k) => Some(k.parse::<Kind>().map_err(|e| eyre!("--kind: {e}"))?),
+        None => None,
+    };
+    let config = ctx.load_config()?;
+    let ownership = config.ownership()?;
+    let mut store = Store::open(&ctx.db_path)?;
+    let opts = ImportOptions {
+        kind,
+        source: args.source.clone(),
+        dry_run: args.dry_run,
+    };
+    let reports = import_files(
+        &mut store,
+        &args.files,
+        &opts,
+        &ownership,
+        chrono::Utc::now(),
+    )?;
+    for r in &reports {
+        eprintln!(
+            "{}{}: {} rows of {} ({} new, {} updated, {} unchanged)",
+            if args.dry_run { "[dry run] " } else { "" },
+            r.path.display(),
+            r.rows,
+            r.kind,
+            r.inserted,
+            r.updated,
+            r.unchanged
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,254 @@
+//! The writer: one cached prepared INSERT per table, ids assigned here in insertion order,
+//! and the provenance columns every row carries.
+
+use super::DemoError;
+use rusqlite::types::ToSql;
+use rusqlite::{CachedStatement, Transaction};
+use std::fmt::{Arguments, Write};
+
+/// Where a demo row claims to come from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub origin: &'static str,
+}
+
+pub(crate) const GITHUB: Source = Source {
+    name: "demo-github",
+    kind: "github",
+    origin: "api",
+};
+pub(crate) const PAGERDUTY: Source = Source {
+    name: "demo-pagerduty",
+    kind: "pagerduty",
+    origin: "api",
+};
+pub(crate) const DATADOG: Source = Source {
+    name: "demo-datadog",
+    kind: "datadog",
+    origin: "api",
+};
+pub(crate) const PROMETHEUS: Source = Source {
+    name: "demo-prometheus",
+    kind: "prometheus",
+    origin: "api",
+};
+pub(crate) const JIRA: Source = Source {
+    name: "demo-jira",
+    kind: "jira",
+    origin: "api",
+};
+/// Finance exports, OKR sheets, support-desk exports and the decision log: typed or
+/// imported by people, so they count as manual inputs in the authenticity share.
+pub(crate) const IMPORT: Source = Source {
+    name: "demo-import",
+    kind: "import",
+    origin: "manual",
+};
+
+/// Entity tables, in the store's table order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Table {
+    Teams,
+    Services,
+    Repos,
+    Deployments,
+    Changes,
+    DeploymentChanges,
+    PipelineRuns,
+    Jobs,
+    Incidents,
+    IncidentEvents,
+    Alerts,
+    Slos,
+    SloSamples,
+    ActionItems,
+    Sprints,
+    Milestones,
+    WorkItems,
+    SprintItems,
+    WorkItemTransitions,
+    Objectives,
+    KeyResults,
+    SupportTickets,
+    Costs,
+    Annotations,
+}
+
+/// (table, row columns between `id` and the provenance columns)
+const COLUMNS: [(&str, &str); 24] = [
+    ("teams", "name, display_name, timezone"),
+    ("services", "name, team, tier, repo"),
+    ("repos", "name, team, service"),
+    (
+        "deployments",
+        "service, team, environment, status, kind, started_at, finished_at, commit_sha",
+    ),
+    (
+        "changes",
+        "repo, service, team, title, author, state, merge_sha, first_commit_at, opened_at, \
+         first_review_at, merged_at, additions, deletions, labels",
+    ),
+    ("deployment_changes", "deployment_id, change_id"),
+    (
+        "pipeline_runs",
+        "repo, service, team, workflow, branch, commit_sha, event, status, conclusion, attempt, \
+         queued_at, started_at, finished_at, tests_passed, tests_failed",
+    ),
+    (
+        "jobs",
+        "pipeline_run_id, name, status, conclusion, attempt, started_at, finished_at",
+    ),
+    (
+        "incidents",
+        "service, team, severity, severity_original, title, status, created_at, \
+         acknowledged_at, resolved_at, resolved_by, deployment_id",
+    ),
+    ("incident_events", "incident_id, at, kind, actor, detail"),
+    (
+        "alerts",
+        "monitor, service, team, severity, title, triggered_at, acknowledged_at, resolved_at, \
+         resolved_by, incident_id",
+    ),
+    (
+        "slos",
+        "name, service, team, description, target, window_kind, window_days, calendar_period, \
+         budgeting_method, timeslice_seconds, timeslice_target",
+    ),
+    ("slo_samples", "slo_id, bucket_start, bucket_seconds, good, total"),
+    (
+        "action_items",
+        "incident_id, title, category, team, owner, priority, status, ticket_key, created_at, \
+         due_at, completed_at",
+    ),
+    (
+        "sprints",
+        "board, team, name, state, start_at, end_at, completed_at, goal",
+    ),
+    (
+        "milestones",
+        "name, team, description, status, start_at, due_at, completed_at",
+    ),
+    (
+        "work_items",
+        "key, title, item_type, category, status, status_category, team, sprint_id, \
+         milestone_id, epic, points, created_at, started_at, resolved_at, due_at, labels",
+    ),
+    ("sprint_items", "sprint_id, work_item_id, added_at, removed_at"),
+    (
+        "work_item_transitions",
+        "work_item_id, at, from_status, to_status",
+    ),
+    ("objectives", "title, team, period, status"),
+    (
+        "key_results",
+        "objective_id, title, metric, unit, baseline, target, current",
+    ),
+    (
+        "support_tickets",
+        "title, service, team, priority, status, created_at, resolved_at, labels",
+    ),
+    (
+        "costs",
+        "period_start, period_end, team, service, category, amount, currency, cost_source",
+    ),
+    ("annotations", "at, team, service, metric, title, body"),
+];
+
+pub(crate) struct Sink<'c> {
+    stmts: Vec<CachedStatement<'c>>,
+    widths: Vec<usize>,
+    counts: [u64; 24],
+    synced_at: i64,
+    ext: String,
+    url: String,
+}
+
+impl<'c> Sink<'c> {
+    pub fn new(tx: &'c Transaction<'c>, synced_at: i64) -> Result<Self, DemoError> {
+        let mut stmts = Vec::with_capacity(COLUMNS.len());
+        let mut widths = Vec::with_capacity(COLUMNS.len());
+        for (table, cols) in COLUMNS {
+            let width = cols.split(',').count();
+            let marks: Vec<String> = (1..=width + 7).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "INSERT INTO {table} (id, {cols}, source, source_kind, external_id, url, \
+                 synced_at, origin) VALUES ({})",
+                marks.join(", ")
+            );
+            stmts.push(
+                tx.prepare_cached(&sql)
+                    .map_err(DemoError::write("prepare statements"))?,
+            );
+            widths.push(width);
+        }
+        Ok(Sink {
+            stmts,
+            widths,
+            counts: [0; 24],
+            synced_at,
+            ext: String::with_capacity(64),
+            url: String::with_capacity(160),
+        })
+    }
+
+    /// Sets the external id and url of the next row.
+    pub fn prov(&mut self, external_id: Arguments, url: Arguments) {
+        self.ext.clear();
+        let _ = self.ext.write_fmt(external_id);
+        self.url.clear();
+        let _ = self.url.write_fmt(url);
+    }
+
+    /// Replaces the url of the next row, keeping its external id.
+    pub fn prov_url(&mut self, url: Arguments) {
+        self.url.clear();
+        let _ = self.url.write_fmt(url);
+    }
+
+    /// The id the next row of `table` will get.
+    pub fn next_id(&self, table: Table) -> i64 {
+        self.counts[table as usize] as i64 + 1
+    }
+
+    /// Inserts one row with the provenance set by [`Sink::prov`]; returns its id.
+    pub fn insert(
+        &mut self,
+        table: Table,
+        source: Source,
+        cols: &[&dyn ToSql],
+    ) -> Result<i64, DemoError> {
+        let t = table as usize;
+        debug_assert_eq!(cols.len(), self.widths[t], "column count for {}", COLUMNS[t].0);
+        let id = self.counts[t] as i64 + 1;
+        let what = COLUMNS[t].0;
+        let st = &mut self.stmts[t];
+        let bind = |st: &mut CachedStatement, i: usize, v: &dyn ToSql| {
+            st.raw_bind_parameter(i, v).map_err(DemoError::write(what))
+        };
+        bind(st, 1, &id)?;
+        for (i, c) in cols.iter().enumerate() {
+            bind(st, i + 2, *c)?;
+        }
+        let n = cols.len() + 2;
+        bind(st, n, &source.name)?;
+        bind(st, n + 1, &source.kind)?;
+        bind(st, n + 2, &self.ext.as_str())?;
+        let url = (!self.url.is_empty()).then_some(self.url.as_str());
+        bind(st, n + 3, &url)?;
+        bind(st, n + 4, &self.synced_at)?;
+        bind(st, n + 5, &source.origin)?;
+        st.raw_execute().map_err(DemoError::write(what))?;
+        self.counts[t] += 1;
+        Ok(id)
+    }
+
+    pub fn per_table(&self) -> Vec<(&'static str, u64)> {
+        COLUMNS
+            .iter()
+            .zip(self.counts)
+            .map(|((name, _), n)| (*name, n))
+            .collect()
+    }
+}

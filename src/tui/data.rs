@@ -1,0 +1,252 @@
+//! Background queries for the panes. Each request runs on a blocking thread with its own
+//! read-only connection and answers with a `Msg::Data`; the app drops answers to requests it
+//! has since replaced (latest wins).
+
+use super::app::Msg;
+use crate::config::Config;
+use crate::metrics::Versions;
+use crate::metrics::dora::{self, DoraParams};
+use crate::model::{Filter, Ownership, Timestamp};
+use crate::store::Store;
+use chrono::Utc;
+use chrono_tz::Tz;
+use color_eyre::eyre::Result;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedSender;
+
+pub use crate::metrics::dora::Band;
+
+impl Band {
+    /// The band's name as shown in tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Band::Elite => "Elite",
+            Band::High => "High",
+            Band::Medium => "Medium",
+            Band::Low => "Low",
+        }
+    }
+}
+
+/// What the Overview needs for one time range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataRequest {
+    pub generation: u64,
+    pub since: Timestamp,
+    pub until: Timestamp,
+    pub team: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct DataResponse {
+    pub generation: u64,
+    pub result: Result<OverviewData, String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Bands {
+    pub frequency: Option<Band>,
+    pub lead_time: Option<Band>,
+    pub change_failure: Option<Band>,
+    pub recovery: Option<Band>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SloBudget {
+    pub name: String,
+    pub budget_remaining: Option<f64>,
+}
+
+/// One team's health in the Overview.
+#[derive(Debug, Clone, Default)]
+pub struct TeamHealth {
+    pub team: String,
+    pub deployments: u64,
+    pub deploy_days_per_week: Option<f64>,
+    pub lead_time_p50: Option<f64>,
+    pub lead_time_p90: Option<f64>,
+    pub change_failure_rate: Option<f64>,
+    pub time_to_restore_p50: Option<f64>,
+    pub rework_rate: Option<f64>,
+    pub bands: Bands,
+    pub weekly_deployments: Vec<u64>,
+    pub ci_success_rate: Option<f64>,
+    pub open_incidents: usize,
+    pub overdue_actions: usize,
+    pub slos: Vec<SloBudget>,
+}
+
+/// When each source last delivered data.
+#[derive(Debug, Clone)]
+pub struct Freshness {
+    pub source: String,
+    pub last_synced_at: Option<Timestamp>,
+    pub now: Timestamp,
+}
+
+impl Freshness {
+    pub fn age_label(&self) -> String {
+        match self.last_synced_at {
+            None => "never".into(),
+            Some(t) => {
+                let age = (self.now - t).num_minutes().max(0);
+                match age {
+                    0..=1 => "just now".into(),
+                    2..=119 => format!("{age}m ago"),
+                    120..=2879 => format!("{}h ago", age / 60),
+                    _ => format!("{}d ago", age / 1440),
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OverviewData {
+    pub teams: Vec<TeamHealth>,
+    pub freshness: Vec<Freshness>,
+}
+
+impl OverviewData {
+    /// True when the store holds nothing to show (the welcome screen appears instead).
+    pub fn is_empty(&self) -> bool {
+        self.teams.is_empty() && self.freshness.is_empty()
+    }
+}
+
+/// Runs queries for the UI.
+pub struct Loader {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    db_path: PathBuf,
+    config: Config,
+    ownership: Ownership,
+    /// Per team: its time zone and the metric versions its parameters map to.
+    teams: HashMap<String, (Tz, Versions)>,
+}
+
+impl Loader {
+    /// Prepares the loader: records the metric definitions in use (so results carry their
+    /// version) through a writable connection, once.
+    pub fn new(db_path: PathBuf, config: &Config) -> Result<Self> {
+        let ownership = config.ownership()?;
+        let store = Store::open(&db_path)?;
+        let mut teams = HashMap::new();
+        for team in store.teams()? {
+            let tz = if config.team(&team.name).is_some() {
+                config.timezone_for(&team.name)
+            } else {
+                team.timezone
+                    .as_deref()
+                    .and_then(|z| z.parse().ok())
+                    .unwrap_or(Tz::UTC)
+            };
+            let params = config.dora_params(&ownership, tz);
+            let versions = store.record_definitions(&params.definitions())?;
+            teams.insert(team.name, (tz, versions));
+        }
+        Ok(Loader {
+            shared: Arc::new(Shared {
+                db_path,
+                config: config.clone(),
+                ownership,
+                teams,
+            }),
+        })
+    }
+
+    pub fn spawn(&self, req: DataRequest, tx: UnboundedSender<Msg>) {
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || {
+            let generation = req.generation;
+            let result = shared.overview(&req).map_err(|e| format!("{e:#}"));
+            let _ = tx.send(Msg::Data(Box::new(DataResponse { generation, result })));
+        });
+    }
+
+    /// Computes the Overview synchronously (for tests and benchmarks).
+    pub fn overview_now(&self, req: &DataRequest) -> Result<OverviewData> {
+        self.shared.overview(req)
+    }
+}
+
+impl Shared {
+    fn overview(&self, req: &DataRequest) -> Result<OverviewData> {
+        let store = Store::open_read_only(&self.db_path)?;
+        let now = req.until;
+        let mut teams = Vec::new();
+        for team in store.teams()? {
+            if req.team.as_deref().is_some_and(|t| t != team.name) {
+                continue;
+            }
+            // Teams that appeared after start-up use UTC and default versions until a restart.
+            let (tz, versions) = self
+                .teams
+                .get(&team.name)
+                .cloned()
+                .unwrap_or((Tz::UTC, Versions::default()));
+            let params = self.config.dora_params(&self.ownership, tz);
+            teams.push(self.team_health(&store, &team.name, req, &params, &versions, now)?);
+        }
+        let freshness = store
+            .freshness()?
+            .into_iter()
+            .map(|(source, last)| Freshness {
+                source,
+                last_synced_at: last,
+                now: Utc::now().max(now),
+            })
+            .collect();
+        Ok(OverviewData { teams, freshness })
+    }
+
+    fn team_health(
+        &self,
+        store: &Store,
+        team: &str,
+        req: &DataRequest,
+        params: &DoraParams,
+        versions: &Versions,
+        now: Timestamp,
+    ) -> Result<TeamHealth> {
+        let filter = Filter {
+            since: Some(req.since),
+            until: Some(req.until),
+            team: Some(team.to_string()),
+            ..Filter::default()
+        };
+        let inputs = store.dora_inputs(&filter, params, now)?;
+        let report = dora::dora_report(&inputs, params, versions);
+        let open_incidents = store.open_incidents(&filter)?.len();
+        let overdue_actions = store
+            .action_items(&filter)?
+            .iter()
+            .filter(|a| !a.status.is_closed() && a.due_at.is_some_and(|d| d < now))
+            .count();
+        Ok(TeamHealth {
+            team: team.to_string(),
+            deployments: report.deployment_frequency.deployments as u64,
+            deploy_days_per_week: report.deployment_frequency.deploy_days_per_week,
+            lead_time_p50: report.lead_time.median_seconds,
+            lead_time_p90: report.lead_time.p90_seconds,
+            change_failure_rate: report.change_failure_rate.rate,
+            time_to_restore_p50: report.time_to_restore.median_seconds,
+            rework_rate: report.rework_rate.rate,
+            bands: Bands {
+                frequency: report.deployment_frequency.band,
+                lead_time: report.lead_time.band,
+                change_failure: report.change_failure_rate.band,
+                recovery: report.time_to_restore.band,
+            },
+            weekly_deployments: report.weekly.iter().map(|w| w.deployments as u64).collect(),
+            ci_success_rate: None,
+            open_incidents,
+            overdue_actions,
+            slos: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,267 @@
+//! Overview: per team, the DORA keys with their bands and a weekly deployment sparkline, CI
+//! success, SLO budgets, open incidents, overdue actions; and data freshness per source.
+
+use crate::tui::app::App;
+use crate::tui::data::{Band, OverviewData, TeamHealth};
+use crate::tui::theme::{Health, Theme};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Sparkline, Table, TableState};
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let Some(data) = &app.overview.data else {
+        let text = match &app.overview.error {
+            Some(e) => Line::styled(format!("✗ {e}"), theme.breach()),
+            None => Line::styled("Loading…", theme.muted()),
+        };
+        f.render_widget(Paragraph::new(text).block(Block::bordered()), area);
+        return;
+    };
+    if data.is_empty() {
+        render_welcome(f, area, theme);
+        return;
+    }
+    // The table takes what its rows need; the selected team's detail takes the rest.
+    let table_height = (data.teams.len() as u16 + 3).min(area.height.saturating_sub(9).max(5));
+    let [table_area, detail_area, fresh_area] = Layout::vertical([
+        Constraint::Length(table_height),
+        Constraint::Min(5),
+        Constraint::Length(3),
+    ])
+    .areas(area);
+    render_team_table(f, table_area, app, data, theme);
+    if let Some(team) = data.teams.get(app.overview.selected) {
+        render_team_detail(f, detail_area, team, theme);
+    }
+    render_freshness(f, fresh_area, data, theme);
+}
+
+fn band_health(b: Option<Band>) -> Health {
+    match b {
+        Some(Band::Elite) | Some(Band::High) => Health::Ok,
+        Some(Band::Medium) => Health::Warn,
+        Some(Band::Low) => Health::Breach,
+        None => Health::Unknown,
+    }
+}
+
+/// A metric cell: value, then the band's glyph and name, styled by the band.
+fn metric_cell(value: String, band: Option<Band>, theme: Theme, wide: bool) -> Cell<'static> {
+    let h = band_health(band);
+    let band_text = match (band, wide) {
+        (Some(b), true) => format!(" {} {}", h.glyph(), b.label()),
+        (Some(_), false) => format!(" {}", h.glyph()),
+        (None, _) => String::new(),
+    };
+    Cell::from(Line::from(vec![
+        Span::raw(value),
+        Span::styled(band_text, theme.health(h)),
+    ]))
+}
+
+fn render_team_table(f: &mut Frame, area: Rect, app: &App, data: &OverviewData, theme: Theme) {
+    let wide = area.width >= 110;
+    let header = Row::new(vec![
+        "Team",
+        "Deploy days/wk",
+        "Lead time p50",
+        "Change fail",
+        "Restore p50",
+        "CI ok",
+        "Inc",
+        "Overdue",
+    ])
+    .style(theme.title());
+    let rows = data.teams.iter().map(|t| {
+        let inc_style = if t.open_incidents > 0 {
+            theme.breach()
+        } else {
+            theme.muted()
+        };
+        let overdue_style = if t.overdue_actions > 0 {
+            theme.warn()
+        } else {
+            theme.muted()
+        };
+        Row::new(vec![
+            Cell::from(t.team.clone()),
+            metric_cell(
+                fmt_rate_per_week(t.deploy_days_per_week),
+                t.bands.frequency,
+                theme,
+                wide,
+            ),
+            metric_cell(fmt_secs(t.lead_time_p50), t.bands.lead_time, theme, wide),
+            metric_cell(
+                fmt_pct(t.change_failure_rate),
+                t.bands.change_failure,
+                theme,
+                wide,
+            ),
+            metric_cell(
+                fmt_secs(t.time_to_restore_p50),
+                t.bands.recovery,
+                theme,
+                wide,
+            ),
+            Cell::from(fmt_pct(t.ci_success_rate)),
+            Cell::from(Span::styled(t.open_incidents.to_string(), inc_style)),
+            Cell::from(Span::styled(t.overdue_actions.to_string(), overdue_style)),
+        ])
+    });
+    let widths = if wide {
+        [
+            Constraint::Min(14),
+            Constraint::Length(18),
+            Constraint::Length(18),
+            Constraint::Length(16),
+            Constraint::Length(16),
+            Constraint::Length(7),
+            Constraint::Length(4),
+            Constraint::Length(8),
+        ]
+    } else {
+        [
+            Constraint::Min(10),
+            Constraint::Length(8),
+            Constraint::Length(9),
+            Constraint::Length(8),
+            Constraint::Length(9),
+            Constraint::Length(6),
+            Constraint::Length(4),
+            Constraint::Length(7),
+        ]
+    };
+    let title = format!(
+        " Delivery health · {} teams · {} deployments ",
+        data.teams.len(),
+        data.teams.iter().map(|t| t.deployments).sum::<u64>()
+    );
+    let table = Table::new(rows, widths)
+        .header(header)
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("› ")
+        .block(Block::bordered().title(title).title_style(theme.title()));
+    let mut state = TableState::default().with_selected(Some(app.overview.selected));
+    f.render_stateful_widget(table, area, &mut state);
+}
+
+fn render_team_detail(f: &mut Frame, area: Rect, team: &TeamHealth, theme: Theme) {
+    let block = Block::bordered()
+        .title(format!(" {} ", team.team))
+        .title_style(theme.title());
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(inner);
+    let [spark_label, spark] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(left);
+    let max = team.weekly_deployments.iter().copied().max().unwrap_or(0);
+    f.render_widget(
+        Line::styled(
+            format!(
+                "Production deployments per week ({} weeks, peak {max})",
+                team.weekly_deployments.len()
+            ),
+            theme.muted(),
+        ),
+        spark_label,
+    );
+    f.render_widget(
+        Sparkline::default()
+            .data(&team.weekly_deployments)
+            .style(theme.accent()),
+        spark,
+    );
+    let mut lines = Vec::new();
+    lines.push(Line::from(vec![
+        Span::styled("Rework rate ", theme.muted()),
+        Span::raw(fmt_pct(team.rework_rate)),
+        Span::styled("  Lead time p90 ", theme.muted()),
+        Span::raw(fmt_secs(team.lead_time_p90)),
+    ]));
+    if team.slos.is_empty() {
+        lines.push(Line::styled("No SLOs", theme.muted()));
+    }
+    for slo in &team.slos {
+        let (health, text) = match slo.budget_remaining {
+            Some(r) if r < 0.0 => (Health::Breach, format!("{:.0}% (exhausted)", r * 100.0)),
+            Some(r) if r < 0.25 => (Health::Warn, format!("{:.0}% left", r * 100.0)),
+            Some(r) => (Health::Ok, format!("{:.0}% left", r * 100.0)),
+            None => (Health::Unknown, "no data".into()),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", health.glyph()), theme.health(health)),
+            Span::raw(format!("{} ", slo.name)),
+            Span::styled(text, theme.health(health)),
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines), right);
+}
+
+fn render_freshness(f: &mut Frame, area: Rect, data: &OverviewData, theme: Theme) {
+    let spans: Vec<Span> = data
+        .freshness
+        .iter()
+        .flat_map(|s| {
+            [
+                Span::styled(format!(" {} ", s.source), theme.base()),
+                Span::styled(format!("{}  ", s.age_label()), theme.muted()),
+            ]
+        })
+        .collect();
+    f.render_widget(
+        Paragraph::new(Line::from(spans)).block(
+            Block::bordered()
+                .title(" Data freshness ")
+                .title_style(theme.title()),
+        ),
+        area,
+    );
+}
+
+fn render_welcome(f: &mut Frame, area: Rect, theme: Theme) {
+    let lines = vec![
+        Line::styled("Welcome to plumb", theme.title()),
+        Line::raw(""),
+        Line::raw("This database is empty. To see plumb on realistic data right away:"),
+        Line::styled("    plumb demo", theme.accent()),
+        Line::raw(""),
+        Line::raw("To use your own data:"),
+        Line::styled(
+            "    plumb config init      # writes a documented config",
+            theme.accent(),
+        ),
+        Line::styled(
+            "    plumb import deployments.csv changes.csv incidents.csv",
+            theme.accent(),
+        ),
+        Line::raw(""),
+        Line::styled("Press q to quit, ? for keys.", theme.muted()),
+    ];
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered())
+            .style(Style::new()),
+        area,
+    );
+}
+
+pub fn fmt_secs(s: Option<f64>) -> String {
+    match s {
+        None => "–".into(),
+        Some(s) if s < 3600.0 => format!("{:.0}m", s / 60.0),
+        Some(s) if s < 86_400.0 * 2.0 => format!("{:.1}h", s / 3600.0),
+        Some(s) => format!("{:.1}d", s / 86_400.0),
+    }
+}
+
+pub fn fmt_pct(r: Option<f64>) -> String {
+    r.map_or("–".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+fn fmt_rate_per_week(r: Option<f64>) -> String {
+    r.map_or("–".into(), |r| format!("{r:.1}"))
+}
