@@ -67,7 +67,7 @@ pub(crate) fn write_service(
         let n = sink.next_id(Table::Alerts);
         let monitor_id = 880_000 + a.monitor as i64;
         sink.prov(
-            format_args!("event-{n}"),
+            format_args!("{}", 7_000_000_000_000_000_000 + n as u64),
             format_args!("https://app.datadog.example/monitors/{monitor_id}?event_id={n}"),
         );
         sink.insert(

@@ -202,10 +202,10 @@ impl<'a> Ci<'a> {
             (true, Some(_)) => (Some(suite), Some(0)),
             _ => (None, None),
         };
-        let n = sink.next_id(Table::PipelineRuns);
+        let n = 8_000_000_000 + sink.next_id(Table::PipelineRuns);
         let repo = self.repo;
         sink.prov(
-            format_args!("run-{n}"),
+            format_args!("{n}"),
             format_args!("https://github.example/{repo}/actions/runs/{n}"),
         );
         let id = sink.insert(
@@ -247,9 +247,9 @@ impl<'a> Ci<'a> {
             } else {
                 ("queued", None, None, None)
             };
-            let j = sink.next_id(Table::Jobs);
+            let j = 20_000_000_000 + sink.next_id(Table::Jobs);
             sink.prov(
-                format_args!("job-{j}"),
+                format_args!("{j}"),
                 format_args!("https://github.example/{repo}/actions/runs/{n}/job/{j}"),
             );
             sink.insert(

@@ -484,8 +484,11 @@ impl Sim<'_> {
                 ChangeState::Open => ("open", None, None),
                 ChangeState::Closed => ("closed", None, None),
             };
+            // Numeric ids of one width, like GitHub's database ids, keep the unique index
+            // on (source, external_id) append-only.
+            let gh_id = 1_000_000_000 + sink.next_id(Table::Changes);
             sink.prov(
-                format_args!("{repo}#{number}"),
+                format_args!("{gh_id}"),
                 format_args!("https://github.example/{repo}/pull/{number}"),
             );
             sink.insert(
@@ -527,7 +530,7 @@ impl Sim<'_> {
             let status = if d.ok { "success" } else { "failure" };
             let n = sink.next_id(Table::Deployments);
             sink.prov(
-                format_args!("deployment-{n}"),
+                format_args!("{}", 2_000_000_000 + n),
                 format_args!("https://github.example/{repo}/deployments/{env}#{n}"),
             );
             let id = sink.insert(
@@ -539,7 +542,7 @@ impl Sim<'_> {
             for &c in &d.ships {
                 let change_id = first_change + i64::from(c);
                 sink.prov(
-                    format_args!("deployment-{id}/change-{change_id}"),
+                    format_args!("{id:010}:{change_id:010}"),
                     format_args!("https://github.example/{repo}/pull/{}", c + 1),
                 );
                 sink.insert(Table::DeploymentChanges, GITHUB, &[&id, &change_id])?;

@@ -211,7 +211,7 @@ impl Samples<'_> {
             let slo = self.slo_id;
             let url = &self.url;
             sink.prov(
-                format_args!("slo-{slo}@{t}/{step}"),
+                format_args!("slo-{slo:05}@{t}/{step}"),
                 format_args!("{url}&from_ts={t}&to_ts={}", t + step),
             );
             sink.insert(

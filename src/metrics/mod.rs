@@ -17,6 +17,7 @@ pub mod definitions;
 pub mod dora;
 pub mod explain;
 pub mod period;
+pub mod slo;
 pub mod stats;
 
 pub use definitions::{DefinitionRef, MetricDefinition, Versions};

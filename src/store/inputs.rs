@@ -7,7 +7,6 @@ use crate::metrics::dora::{DoraInputs, DoraParams};
 use crate::metrics::period::Period;
 use crate::model::{Change, ChangeState, DeploymentChange, Filter, Timestamp, ts};
 use chrono::{Duration, Utc};
-use rusqlite::OptionalExtension;
 use rusqlite::params_from_iter;
 
 /// How far before `since` deployments are loaded, so the first deployment of the period has
@@ -108,34 +107,56 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The version of `metric` whose recorded parameters equal `parameters`: the latest
-    /// version when its parameters are unchanged, otherwise a new version (latest + 1, the
-    /// first being 1) recorded from now on.
+    /// The version of `metric` whose recorded parameters equal `parameters`: an existing
+    /// version with exactly these parameters (so per-team parameter sets, e.g. time zones,
+    /// keep their own stable versions), otherwise a new version (latest + 1, the first being
+    /// 1) recorded from now on. Runs in an immediate transaction so two plumb processes never
+    /// race for the same version number.
     pub fn definition_version(&self, metric: &str, parameters: &serde_json::Value) -> Result<u32> {
-        let latest: Option<(u32, String)> = self
-            .conn()
-            .query_row(
-                "SELECT version, parameters FROM metric_definitions
-                 WHERE metric = ?1 ORDER BY version DESC LIMIT 1",
-                [metric],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        if let Some((version, stored)) = &latest
-            && serde_json::from_str::<serde_json::Value>(stored)
-                .ok()
-                .as_ref()
-                == Some(parameters)
-        {
-            return Ok(*version);
-        }
-        let next = latest.map_or(1, |(v, _)| v + 1);
-        self.conn().execute(
-            "INSERT INTO metric_definitions (metric, version, parameters, valid_from)
-             VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![metric, next, parameters.to_string(), Utc::now().timestamp()],
+        let tx = rusqlite::Transaction::new_unchecked(
+            self.conn(),
+            rusqlite::TransactionBehavior::Immediate,
         )?;
-        Ok(next)
+        let mut latest = 0u32;
+        let mut found = None;
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT version, parameters FROM metric_definitions WHERE metric = ?1
+                 ORDER BY version",
+            )?;
+            let rows = stmt.query_map([metric], |r| {
+                Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
+            })?;
+            for row in rows {
+                let (version, stored) = row?;
+                latest = latest.max(version);
+                if serde_json::from_str::<serde_json::Value>(&stored)
+                    .ok()
+                    .as_ref()
+                    == Some(parameters)
+                {
+                    found = Some(version);
+                }
+            }
+        }
+        let version = match found {
+            Some(v) => v,
+            None => {
+                tx.execute(
+                    "INSERT INTO metric_definitions (metric, version, parameters, valid_from)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![
+                        metric,
+                        latest + 1,
+                        parameters.to_string(),
+                        Utc::now().timestamp()
+                    ],
+                )?;
+                latest + 1
+            }
+        };
+        tx.commit()?;
+        Ok(version)
     }
 
     /// Records every definition (see [`Store::definition_version`]) and returns their versions.

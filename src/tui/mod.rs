@@ -10,6 +10,11 @@ mod panes;
 pub mod theme;
 mod view;
 
+/// Draws one frame of the app (the event loop's renderer, public for tests).
+pub fn render(f: &mut ratatui::Frame, app: &App, theme: theme::Theme, demo: bool) {
+    view::render(f, app, theme, &view::Context { demo });
+}
+
 use crate::config::Config;
 use app::{App, Effect, Msg};
 use color_eyre::eyre::{Result, WrapErr};

@@ -268,7 +268,7 @@ fn changes_merged_but_never_deployed_are_counted_apart() {
 
 #[test]
 fn incident_attribution_by_service_and_window() {
-    let deployments = vec![dep(1, "web", at(10, 0)), dep(2, "api", at(10, 6))];
+    let deployments = [dep(1, "web", at(10, 0)), dep(2, "api", at(10, 6))];
     let prod: Vec<&Deployment> = deployments.iter().collect();
     let incidents = vec![
         // Before any deployment of web.
