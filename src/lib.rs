@@ -11,6 +11,7 @@ pub mod import;
 mod logging;
 pub mod metrics;
 pub mod model;
+pub mod privacy;
 pub mod report;
 pub mod store;
 pub mod tui;

@@ -181,6 +181,8 @@ fn assert_rows_match_file(store: &Store, table: &str, rows: &[FileRow]) {
                     Value::Text(serde_json::to_string(&c.split(';').collect::<Vec<_>>()).unwrap())
                 }
                 (c, ColumnType::Reference(parent)) => Value::Integer(id_of(store, parent, c)),
+                (c, ColumnType::Person) => Value::Text(privacy(store).person(c)),
+                (c, ColumnType::Prose) => Value::Text(privacy(store).redact(c).into_owned()),
                 (c, ColumnType::Severity) => {
                     assert_eq!(stored["severity_original"], Value::Text(c.into()));
                     continue;
@@ -812,4 +814,36 @@ fn docs_match_the_column_specs() {
             "{kind} documented"
         );
     }
+}
+
+fn privacy(store: &Store) -> plumb::privacy::Privacy {
+    plumb::privacy::Privacy::for_store(store, &plumb::config::PrivacyConfig::default()).unwrap()
+}
+
+#[test]
+fn people_are_pseudonymised_and_personal_data_redacted_before_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("changes.csv");
+    std::fs::write(
+        &path,
+        "external_id,repo,title,author,merged_at\n\
+         pr-9,acme/api,Fix login for ada@example.com from 10.1.2.3,Ada Lovelace,2026-01-02T03:04:05Z\n",
+    )
+    .unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    import(&mut store, &[path]).unwrap();
+    let (title, author): (String, String) = store
+        .conn()
+        .query_row("SELECT title, author FROM changes", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(title, "Fix login for [email] from [ip]");
+    assert!(author.starts_with("person-"), "{author}");
+    assert_eq!(author, privacy(&store).person("Ada Lovelace"));
+    let everything: String = store
+        .conn()
+        .query_row("SELECT group_concat(value) FROM meta", [], |r| r.get(0))
+        .unwrap_or_default();
+    assert!(!everything.contains("Ada"));
 }

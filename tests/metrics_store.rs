@@ -116,6 +116,10 @@ fn without_since_the_period_starts_at_the_first_deployment() {
     let inputs = store
         .dora_inputs(&Filter::default(), &DoraParams::default(), at(29, 0))
         .expect("inputs");
+    // Across all teams the changes come from one scan with OR: the same two changes.
+    let mut change_ids: Vec<i64> = inputs.changes.iter().map(|c| c.id).collect();
+    change_ids.sort();
+    assert_eq!(change_ids, vec![10, 11]);
     let period = inputs.period.expect("period");
     assert_eq!(period.start, at(1, 0));
     assert_eq!(period.end, at(29, 0));

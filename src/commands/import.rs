@@ -19,6 +19,7 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<ExitCode> {
         kind,
         source: args.source.clone(),
         dry_run: args.dry_run,
+        privacy: config.privacy.clone(),
     };
     let reports = import_files(
         &mut store,

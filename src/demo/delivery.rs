@@ -6,7 +6,7 @@ use super::ci::Ci;
 use super::operations::{IncidentPlan, deploy_story, plan_incident};
 use super::org::{DeployMode, ServiceSpec, TeamSpec};
 use super::sampling::{
-    DemoRng, between, chance, lognormal, minutes, pick, poisson, pseudonym, sha, stream,
+    DemoRng, between, chance, lognormal, minutes, pick, poisson, pseudonym, sha, stream, weighted,
 };
 use super::sink::{GITHUB, Sink, Table};
 use super::{Ctx, DemoError, story};
@@ -350,7 +350,8 @@ impl Sim<'_> {
         if scripted.is_none() && !chance(&mut self.rng, risk) {
             return;
         }
-        let with_incident = scripted.is_some() || chance(&mut self.rng, 0.7);
+        // Many bad deployments are caught by canaries and rolled back before anyone is paged.
+        let with_incident = scripted.is_some() || chance(&mut self.rng, 0.55);
         let remedy = if scripted.is_some() {
             Kind::Hotfix
         } else {
@@ -387,7 +388,7 @@ impl Sim<'_> {
                 p
             }
             None => {
-                let sev = [1, 2, 2, 3, 3, 3, 4, 4, 4, 4][between(&mut self.rng, 0, 10) as usize];
+                let sev = 1 + weighted(&mut self.rng, &[0.02, 0.08, 0.3, 0.6]) as u8;
                 let mut p = plan_incident(&mut self.rng, arch, self.cal, noticed, sev);
                 p.title = pick(&mut self.rng, &DEPLOY_TITLES).replace("{svc}", &self.service.name);
                 p.explicit = sev <= 2 || chance(&mut self.rng, 0.4);
@@ -443,7 +444,8 @@ impl Sim<'_> {
             hotfix: true,
             sha: merge_sha.clone(),
         });
-        let upto = self.pending_until(start - 600);
+        // The hotfix goes out on top of whatever had merged before it.
+        let upto = self.pending_until(merged - 1);
         let mut ships: Vec<u32> = self.merged[self.cursor..upto].to_vec();
         self.cursor = upto;
         ships.push(self.changes.len() as u32 - 1);

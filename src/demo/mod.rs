@@ -178,7 +178,7 @@ fn write_all(
             business::write_team(&mut sink, ctx, team)?;
         }
         business::write_annotations(&mut sink, ctx, &teams)?;
-        sink.per_table()
+        sink.finish()?
     };
     let anchor = opts.anchor.to_rfc3339();
     for (key, value) in [
@@ -219,7 +219,7 @@ impl Pragmas {
     fn bulk(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
         conn.pragma_update(None, "synchronous", "OFF")?;
         // Negative means KiB: 512 MiB keeps every index of the large dataset in memory.
-        conn.pragma_update(None, "cache_size", -524_288)?;
+        conn.pragma_update(None, "cache_size", -1_572_864)?;
         conn.pragma_update(None, "foreign_keys", "OFF")
     }
 

@@ -6,7 +6,9 @@ use super::alerts;
 use super::calendar::TeamCalendar;
 use super::delivery::ServiceLog;
 use super::org::{Archetype, ServiceSpec, TeamSpec};
-use super::sampling::{DemoRng, between, chance, lognormal, minutes, pick, poisson, pseudonym, stream};
+use super::sampling::{
+    DemoRng, between, chance, lognormal, minutes, pick, poisson, pseudonym, stream, weighted,
+};
 use super::sink::{JIRA, PAGERDUTY, Sink, Table};
 use super::{Ctx, DemoError};
 
@@ -203,7 +205,7 @@ fn infra_incidents(
     let mut out = Vec::new();
     for _ in 0..n {
         let created = between(rng, ctx.start + 86_400, ctx.now);
-        let sev = [1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 4][between(rng, 0, 11) as usize];
+        let sev = 1 + weighted(rng, &[0.03, 0.12, 0.35, 0.5]) as u8;
         let title = pick(rng, &INFRA_TITLES).replace("{svc}", &service.name);
         let mut at = created;
         // Repeats: the same failure on the same service again within days.

@@ -156,9 +156,15 @@ const COLUMNS: [(&str, &str); 24] = [
     ("annotations", "at, team, service, metric, title, body"),
 ];
 
+/// Rows per INSERT: a multi-row statement opens its cursors once per batch instead of once
+/// per row, which more than doubles the write rate.
+const BATCH: usize = 32;
+
 pub(crate) struct Sink<'c> {
     stmts: Vec<CachedStatement<'c>>,
     widths: Vec<usize>,
+    /// Rows bound into each table's statement and not yet executed.
+    pending: [usize; 24],
     counts: [u64; 24],
     synced_at: i64,
     ext: String,
@@ -171,11 +177,19 @@ impl<'c> Sink<'c> {
         let mut widths = Vec::with_capacity(COLUMNS.len());
         for (table, cols) in COLUMNS {
             let width = cols.split(',').count();
-            let marks: Vec<String> = (1..=width + 7).map(|i| format!("?{i}")).collect();
+            let per_row = width + 7;
+            let rows: Vec<String> = (0..BATCH)
+                .map(|r| {
+                    let marks: Vec<String> =
+                        (1..=per_row).map(|i| format!("?{}", r * per_row + i)).collect();
+                    format!("({})", marks.join(", "))
+                })
+                .collect();
+            // Unused rows of the last, partial batch get a NULL id and are filtered out.
             let sql = format!(
                 "INSERT INTO {table} (id, {cols}, source, source_kind, external_id, url, \
-                 synced_at, origin) VALUES ({})",
-                marks.join(", ")
+                 synced_at, origin) SELECT * FROM (VALUES {}) WHERE column1 IS NOT NULL",
+                rows.join(", ")
             );
             stmts.push(
                 tx.prepare_cached(&sql)
@@ -186,6 +200,7 @@ impl<'c> Sink<'c> {
         Ok(Sink {
             stmts,
             widths,
+            pending: [0; 24],
             counts: [0; 24],
             synced_at,
             ext: String::with_capacity(64),
@@ -223,9 +238,11 @@ impl<'c> Sink<'c> {
         debug_assert_eq!(cols.len(), self.widths[t], "column count for {}", COLUMNS[t].0);
         let id = self.counts[t] as i64 + 1;
         let what = COLUMNS[t].0;
+        let base = self.pending[t] * (cols.len() + 7);
         let st = &mut self.stmts[t];
         let bind = |st: &mut CachedStatement, i: usize, v: &dyn ToSql| {
-            st.raw_bind_parameter(i, v).map_err(DemoError::write(what))
+            st.raw_bind_parameter(base + i, v)
+                .map_err(DemoError::write(what))
         };
         bind(st, 1, &id)?;
         for (i, c) in cols.iter().enumerate() {
@@ -239,16 +256,35 @@ impl<'c> Sink<'c> {
         bind(st, n + 3, &url)?;
         bind(st, n + 4, &self.synced_at)?;
         bind(st, n + 5, &source.origin)?;
-        st.raw_execute().map_err(DemoError::write(what))?;
         self.counts[t] += 1;
+        self.pending[t] += 1;
+        if self.pending[t] == BATCH {
+            st.raw_execute().map_err(DemoError::write(what))?;
+            self.pending[t] = 0;
+        }
         Ok(id)
     }
 
-    pub fn per_table(&self) -> Vec<(&'static str, u64)> {
-        COLUMNS
+    /// Writes the rows of the last, partial batches; returns the rows per table.
+    pub fn finish(mut self) -> Result<Vec<(&'static str, u64)>, DemoError> {
+        for t in 0..COLUMNS.len() {
+            let pending = self.pending[t];
+            if pending == 0 {
+                continue;
+            }
+            let per_row = self.widths[t] + 7;
+            let st = &mut self.stmts[t];
+            for r in pending..BATCH {
+                st.raw_bind_parameter(r * per_row + 1, None::<i64>)
+                    .map_err(DemoError::write(COLUMNS[t].0))?;
+            }
+            st.raw_execute().map_err(DemoError::write(COLUMNS[t].0))?;
+            self.pending[t] = 0;
+        }
+        Ok(COLUMNS
             .iter()
             .zip(self.counts)
             .map(|((name, _), n)| (*name, n))
-            .collect()
+            .collect())
     }
 }

@@ -141,10 +141,7 @@ fn write_slo(
         format!("https://app.datadog.example/slo?slo_id=slo-{n:05}")
     } else {
         sink.prov(format_args!("{}-{sli}", service.name), format_args!(""));
-        format!(
-            "https://prometheus.example/graph?g0.expr=slo:sli_error:ratio_rate5m%7Bsloth_slo%3D%22{}-{sli}%22%7D",
-            service.name
-        )
+        format!("https://prometheus.example/graph?slo={}-{sli}", service.name)
     };
     sink.prov_url(format_args!("{url}"));
     let id = sink.insert(
@@ -210,10 +207,7 @@ impl Samples<'_> {
             let good = total - bad;
             let slo = self.slo_id;
             let url = &self.url;
-            sink.prov(
-                format_args!("slo-{slo:05}@{t}/{step}"),
-                format_args!("{url}&from_ts={t}&to_ts={}", t + step),
-            );
+            sink.prov(format_args!("slo-{slo:05}@{t}"), format_args!("{url}"));
             sink.insert(
                 Table::SloSamples,
                 self.spec.source,

@@ -5,6 +5,7 @@ use super::error::CellProblem;
 use super::layout::Layout;
 use super::reader::{Cell, Row};
 use crate::model::Ownership;
+use crate::privacy::Privacy;
 use crate::store::StoreError;
 use crate::store::tables::{ColumnSpec, ColumnType, Derivation};
 use rusqlite::types::Value;
@@ -39,6 +40,7 @@ struct Plan {
 pub(crate) struct Converter<'a> {
     layout: &'a Layout,
     ownership: &'a Ownership,
+    privacy: &'a Privacy,
     source: &'a str,
     plans: Vec<Plan>,
     resolved_at: Option<usize>,
@@ -53,7 +55,12 @@ fn fail(column: &str, problem: CellProblem) -> RowFailure {
 }
 
 impl<'a> Converter<'a> {
-    pub fn new(layout: &'a Layout, ownership: &'a Ownership, source: &'a str) -> Self {
+    pub fn new(
+        layout: &'a Layout,
+        ownership: &'a Ownership,
+        privacy: &'a Privacy,
+        source: &'a str,
+    ) -> Self {
         let db = layout.spec.db_columns();
         let at = |name: &str| db.iter().position(|c| *c == name);
         let plans = layout
@@ -78,6 +85,7 @@ impl<'a> Converter<'a> {
         Converter {
             layout,
             ownership,
+            privacy,
             source,
             plans,
             resolved_at: at("resolved_at"),
@@ -127,7 +135,10 @@ impl<'a> Converter<'a> {
                         }
                     }
                 }
-                (cell, ty) => typed_value(cell, ty).map_err(|p| fail(column.name, p))?,
+                (cell, ty) => {
+                    let value = typed_value(cell, ty).map_err(|p| fail(column.name, p))?;
+                    self.protect(ty, value)
+                }
             };
             values.push(value);
         }
@@ -140,6 +151,17 @@ impl<'a> Converter<'a> {
                 _ => None,
             },
         })
+    }
+
+    /// People become pseudonyms and free text loses personal data before anything is stored.
+    fn protect(&self, ty: ColumnType, value: Value) -> Value {
+        match (ty, value) {
+            (ColumnType::Person, Value::Text(t)) => Value::Text(self.privacy.person(&t)),
+            (ColumnType::Prose, Value::Text(t)) => {
+                Value::Text(self.privacy.redact(&t).into_owned())
+            }
+            (_, v) => v,
+        }
     }
 
     fn severity(&self, column: &ColumnSpec, cell: Cell<'_>) -> Result<(Value, Value), RowFailure> {
@@ -238,9 +260,11 @@ pub(crate) fn typed_value(cell: Cell<'_>, ty: ColumnType) -> Result<Value, CellP
         Cell::Text(t) => t,
     };
     Ok(match ty {
-        ColumnType::Text | ColumnType::Reference(_) | ColumnType::Severity => {
-            Value::Text(text.into_owned())
-        }
+        ColumnType::Text
+        | ColumnType::Person
+        | ColumnType::Prose
+        | ColumnType::Reference(_)
+        | ColumnType::Severity => Value::Text(text.into_owned()),
         ColumnType::Integer => Value::Integer(
             text.parse()
                 .map_err(|_| CellProblem::NotInteger(text.to_string()))?,

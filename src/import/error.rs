@@ -62,7 +62,7 @@ pub enum ImportError {
     Store {
         action: &'static str,
         #[source]
-        source: StoreError,
+        source: Box<StoreError>,
     },
 }
 

@@ -15,7 +15,9 @@ mod reader;
 pub use docs::render_docs;
 pub use error::{CellProblem, ImportError, LineProblem};
 
+use crate::config::PrivacyConfig;
 use crate::model::{Origin, Ownership};
+use crate::privacy::Privacy;
 use crate::store::Store;
 use crate::store::tables::{SPECS, TableSpec};
 use crate::store::write::{Outcome, RowProvenance, Writer};
@@ -103,7 +105,7 @@ impl FromStr for Kind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// The kind of every file; `None` takes each file's kind from its name.
     pub kind: Option<Kind>,
@@ -111,6 +113,9 @@ pub struct ImportOptions {
     pub source: String,
     /// Validate everything, references included, and write nothing.
     pub dry_run: bool,
+    /// How people and free text are pseudonymised and redacted before they are written
+    /// (the config's `[privacy]`; the defaults pseudonymise and redact).
+    pub privacy: PrivacyConfig,
 }
 
 impl Default for ImportOptions {
@@ -119,6 +124,7 @@ impl Default for ImportOptions {
             kind: None,
             source: DEFAULT_SOURCE.to_string(),
             dry_run: false,
+            privacy: PrivacyConfig::default(),
         }
     }
 }
@@ -179,12 +185,52 @@ pub fn import_files(
         .map(|f| plan(f, opts.kind))
         .collect::<Result<Vec<_>, _>>()?;
     planned.sort_by_key(|p| p.kind.order());
-    let store_error = |action| {
-        move |e: rusqlite::Error| ImportError::Store {
-            action,
-            source: e.into(),
-        }
+    // A large file touches many index pages; with SQLite's default 2 MiB page cache they
+    // spill to the WAL mid-transaction. The previous size is restored afterwards.
+    let cache_pages: i64 = store
+        .conn()
+        .pragma_query_value(None, "cache_size", |r| r.get(0))
+        .map_err(store_error("read the page cache size"))?;
+    store
+        .conn()
+        .pragma_update(None, "cache_size", IMPORT_CACHE_SIZE)
+        .map_err(store_error("enlarge the page cache"))?;
+    let privacy =
+        Privacy::for_store(store, &opts.privacy).map_err(|source| ImportError::Store {
+            action: "read the database's pseudonym secret",
+            source: Box::new(source),
+        })?;
+    let ctx = Context {
+        source,
+        ownership,
+        privacy: &privacy,
+        now,
     };
+    let result = import_planned(store, &planned, opts.dry_run, &ctx);
+    store
+        .conn()
+        .pragma_update(None, "cache_size", cache_pages)
+        .map_err(store_error("restore the page cache size"))?;
+    result
+}
+
+/// Page cache during an import, in KiB (SQLite's negative `cache_size` convention).
+const IMPORT_CACHE_SIZE: i64 = -64 * 1024;
+
+/// What every file of one import shares.
+struct Context<'a> {
+    source: &'a str,
+    ownership: &'a Ownership,
+    privacy: &'a Privacy,
+    now: DateTime<Utc>,
+}
+
+fn import_planned(
+    store: &mut Store,
+    planned: &[Planned<'_>],
+    dry_run: bool,
+    ctx: &Context<'_>,
+) -> Result<Vec<FileReport>, ImportError> {
     let tx = store
         .conn_mut()
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -192,11 +238,11 @@ pub fn import_files(
     let mut reports = Vec::with_capacity(planned.len());
     {
         let mut writer = Writer::new(&tx);
-        for p in &planned {
-            reports.push(import_file(&mut writer, p, source, ownership, now)?);
+        for p in planned {
+            reports.push(import_file(&mut writer, p, ctx)?);
         }
     }
-    if opts.dry_run {
+    if dry_run {
         tx.rollback()
             .map_err(store_error("roll back the dry run"))?;
     } else {
@@ -205,22 +251,28 @@ pub fn import_files(
     Ok(reports)
 }
 
+fn store_error(action: &'static str) -> impl Fn(rusqlite::Error) -> ImportError {
+    move |e| ImportError::Store {
+        action,
+        source: Box::new(e.into()),
+    }
+}
+
 fn import_file(
     writer: &mut Writer<'_>,
     planned: &Planned<'_>,
-    source: &str,
-    ownership: &Ownership,
-    now: DateTime<Utc>,
+    ctx: &Context<'_>,
 ) -> Result<FileReport, ImportError> {
+    let (source, ownership, now) = (ctx.source, ctx.ownership, ctx.now);
     let path = planned.path;
     let spec = planned.kind.spec();
     let layout = Layout::new(spec);
-    let converter = Converter::new(&layout, ownership, source);
+    let converter = Converter::new(&layout, ownership, ctx.privacy, source);
     let shape = writer
         .shape(spec.table, &spec.db_columns())
         .map_err(|source| ImportError::Store {
             action: "prepare its writes",
-            source,
+            source: Box::new(source),
         })?;
     let mut report = FileReport {
         path: path.to_path_buf(),
@@ -245,7 +297,7 @@ fn import_file(
             },
             RowFailure::Store(source) => ImportError::Store {
                 action: "resolve a reference",
-                source,
+                source: Box::new(source),
             },
         })?;
         let provenance = RowProvenance {
@@ -270,7 +322,7 @@ fn import_file(
             Err(source) => {
                 return Err(ImportError::Store {
                     action: "write a row",
-                    source,
+                    source: Box::new(source),
                 });
             }
         }

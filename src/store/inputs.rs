@@ -5,7 +5,10 @@ use super::{Result, Store};
 use crate::metrics::definitions::{MetricDefinition, Versions};
 use crate::metrics::dora::{DoraInputs, DoraParams};
 use crate::metrics::period::Period;
-use crate::model::{Change, ChangeState, DeploymentChange, Filter, Timestamp, ts};
+use crate::metrics::slo::{SloParams, samples_needed_from};
+use crate::model::{
+    Change, ChangeState, DeploymentChange, Filter, IncidentEvent, Slo, SloSample, Timestamp, ts,
+};
 use chrono::{Duration, Utc};
 use rusqlite::params_from_iter;
 
@@ -82,36 +85,99 @@ impl Store {
     }
 
     /// Changes shipped by the deployments matching `filter`, plus changes merged in its range.
+    /// Narrowed by team or service, a UNION lets each half use its index; across all teams the
+    /// merged-range half has no index to use (there is none on `merged_at` alone), and one scan
+    /// with OR is cheaper than a scan plus a UNION's de-duplication.
     fn changes_for_dora(&self, filter: &Filter, margin: i64) -> Result<Vec<Change>> {
         let shipped = where_clause(filter, "d.finished_at", margin, true);
         let merged = where_clause(filter, "merged_at", 0, false);
         let cols = "id, repo, service, team, title, state, merge_sha, first_commit_at, opened_at,
                     first_review_at, merged_at, additions, deletions";
-        let merged_sql = if merged.sql.is_empty() {
-            " WHERE merged_at IS NOT NULL".to_string()
-        } else {
-            format!("{} AND merged_at IS NOT NULL", merged.sql)
-        };
-        let sql = format!(
-            "SELECT {cols} FROM changes WHERE id IN (
-                 SELECT dc.change_id FROM deployment_changes dc
-                 JOIN deployments d ON d.id = dc.deployment_id{})
-             UNION
-             SELECT {cols} FROM changes{merged_sql}
-             ORDER BY id",
+        let shipped_ids = format!(
+            "SELECT dc.change_id FROM deployment_changes dc
+             JOIN deployments d ON d.id = dc.deployment_id{}",
             shipped.sql
         );
+        let merged_cond = match merged.sql.strip_prefix(" WHERE ") {
+            Some(cond) => format!("({cond}) AND merged_at IS NOT NULL"),
+            None => "merged_at IS NOT NULL".to_string(),
+        };
+        let sql = if filter.team.is_some() || filter.service.is_some() {
+            format!(
+                "SELECT {cols} FROM changes WHERE id IN ({shipped_ids})
+                 UNION
+                 SELECT {cols} FROM changes WHERE {merged_cond}
+                 ORDER BY id"
+            )
+        } else {
+            format!(
+                "SELECT {cols} FROM changes WHERE id IN ({shipped_ids}) OR ({merged_cond})
+                 ORDER BY id"
+            )
+        };
         let params: Vec<_> = shipped.params.into_iter().chain(merged.params).collect();
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(params.iter()), map_change)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Every SLO matching `filter` (team, service) with the samples its report needs at `now`:
+    /// its budget window and the longest alert window, whichever reaches further back.
+    pub fn slo_inputs(
+        &self,
+        filter: &Filter,
+        params: &SloParams,
+        now: Timestamp,
+    ) -> Result<Vec<(Slo, Vec<SloSample>)>> {
+        let mut out = Vec::new();
+        for slo in self.slos(filter)? {
+            let from = samples_needed_from(&slo, params, now);
+            let samples = self.slo_samples(slo.id, from, now)?;
+            out.push((slo, samples));
+        }
+        Ok(out)
+    }
+
+    /// The log entries (acknowledge, escalate, resolve, ...) of the given incidents, in time
+    /// order, for response times taken from the log rather than from incident fields.
+    pub fn incident_events_for(&self, incident_ids: &[i64]) -> Result<Vec<IncidentEvent>> {
+        let mut out = Vec::new();
+        for chunk in incident_ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT id, incident_id, at, kind, actor, detail FROM incident_events
+                 WHERE incident_id IN ({marks}) ORDER BY at, id"
+            );
+            let mut stmt = self.conn().prepare_cached(&sql)?;
+            let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
+                let at: i64 = r.get(2)?;
+                Ok(IncidentEvent {
+                    id: r.get(0)?,
+                    incident_id: r.get(1)?,
+                    at: ts(at).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            2,
+                            rusqlite::types::Type::Integer,
+                            format!("timestamp {at} out of range").into(),
+                        )
+                    })?,
+                    kind: r.get(3)?,
+                    actor: r.get(4)?,
+                    detail: r.get(5)?,
+                })
+            })?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The version of `metric` whose recorded parameters equal `parameters`: an existing
     /// version with exactly these parameters (so per-team parameter sets, e.g. time zones,
-    /// keep their own stable versions), otherwise a new version (latest + 1, the first being
-    /// 1) recorded from now on. Runs in an immediate transaction so two plumb processes never
-    /// race for the same version number.
+    /// keep their own stable versions), otherwise a new version, the latest plus one (the
+    /// first is version 1), recorded from now on. Runs in an immediate transaction so two plumb
+    /// processes never race for the same version number.
     pub fn definition_version(&self, metric: &str, parameters: &serde_json::Value) -> Result<u32> {
         let tx = rusqlite::Transaction::new_unchecked(
             self.conn(),

@@ -40,6 +40,11 @@ pub const TABLE_NAMES: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnType {
     Text,
+    /// A person's name or handle: stored as a keyed pseudonym unless config opts in to names.
+    Person,
+    /// Free text (titles, descriptions): emails, phone numbers, IP addresses and configured
+    /// patterns are redacted before it is stored.
+    Prose,
     Integer,
     Real,
     /// A real number strictly between 0 and 1 (an objective such as 0.999).
@@ -67,6 +72,8 @@ impl ColumnType {
     pub fn describe(self) -> String {
         match self {
             ColumnType::Text => "text".into(),
+            ColumnType::Person => "person (pseudonymised)".into(),
+            ColumnType::Prose => "text (redacted)".into(),
             ColumnType::Integer => "integer".into(),
             ColumnType::Real => "number".into(),
             ColumnType::Fraction => "number, 0 < x < 1".into(),

@@ -36,20 +36,17 @@ pub struct Shape(usize);
 struct Prepared<'conn> {
     table: &'static str,
     columns: Vec<&'static str>,
-    stmt: Statement<'conn>,
-    table_slot: usize,
+    insert: Statement<'conn>,
+    update: Statement<'conn>,
 }
 
-/// Writes rows through statements prepared once per shape. Use one writer per write
-/// transaction, and no other writer on the same tables meanwhile: it tells inserts from updates
-/// by the highest id it has seen (see [`Writer::upsert`]).
+/// Writes rows through statements prepared once per shape.
 pub struct Writer<'conn> {
     conn: &'conn Connection,
     shapes: Vec<Prepared<'conn>>,
-    /// (table, highest id stored) per table written so far.
-    max_ids: Vec<(&'static str, i64)>,
 }
 
+/// Provenance columns, bound after the entity columns in this order.
 const PROVENANCE: [&str; 6] = [
     "source",
     "source_kind",
@@ -64,13 +61,12 @@ impl<'conn> Writer<'conn> {
         Writer {
             conn,
             shapes: Vec::new(),
-            max_ids: Vec::new(),
         }
     }
 
-    /// Prepares (once) the upsert for `table` with the entity columns `columns`, in the order
-    /// their values will be given. `table` must be one of [`TABLE_NAMES`]; the columns are
-    /// trusted names from code, never from user input.
+    /// Prepares (once) the statements for `table` with the entity columns `columns`, in the
+    /// order their values will be given. `table` must be one of [`TABLE_NAMES`]; the columns
+    /// are trusted names from code, never from user input.
     pub fn shape(&mut self, table: &'static str, columns: &[&'static str]) -> Result<Shape> {
         if let Some(i) = self
             .shapes
@@ -84,24 +80,12 @@ impl<'conn> Writer<'conn> {
                 format!("{table} is not an entity table"),
             )));
         }
-        let stmt = self.conn.prepare(&upsert_sql(table, columns))?;
-        let table_slot = match self.max_ids.iter().position(|(t, _)| *t == table) {
-            Some(slot) => slot,
-            None => {
-                let max: i64 = self.conn.query_row(
-                    &format!("SELECT coalesce(max(id), 0) FROM {table}"),
-                    [],
-                    |r| r.get(0),
-                )?;
-                self.max_ids.push((table, max));
-                self.max_ids.len() - 1
-            }
-        };
+        let (insert, update) = upsert_sql(table, columns);
         self.shapes.push(Prepared {
             table,
             columns: columns.to_vec(),
-            stmt,
-            table_slot,
+            insert: self.conn.prepare(&insert)?,
+            update: self.conn.prepare(&update)?,
         });
         Ok(Shape(self.shapes.len() - 1))
     }
@@ -109,8 +93,10 @@ impl<'conn> Writer<'conn> {
     /// Inserts the row, or updates the stored row with the same `(source, external_id)` when
     /// any value differs, or does nothing. `values` follow the shape's columns.
     ///
-    /// SQLite gives a new row of a rowid table an id above every id in the table, and an
-    /// updated row keeps its id; so an id above the highest seen so far means an insert.
+    /// An insert that ignores only this conflict, then an update guarded by "a value differs",
+    /// both without `RETURNING`, rather than one `INSERT .. ON CONFLICT DO UPDATE .. RETURNING`:
+    /// SQLite runs `RETURNING` and an upsert through a statement journal and a temporary
+    /// table, which made imports several times slower.
     pub fn upsert(
         &mut self,
         shape: Shape,
@@ -119,34 +105,16 @@ impl<'conn> Writer<'conn> {
     ) -> Result<Outcome> {
         let prepared = &mut self.shapes[shape.0];
         debug_assert_eq!(values.len(), prepared.columns.len());
-        let stmt = &mut prepared.stmt;
-        for (i, v) in values.iter().enumerate() {
-            stmt.raw_bind_parameter(i + 1, v)?;
+        if run(&mut prepared.insert, values, provenance)? == 1 {
+            return Ok(Outcome::Inserted(self.conn.last_insert_rowid()));
         }
-        let n = values.len();
-        stmt.raw_bind_parameter(n + 1, provenance.source)?;
-        stmt.raw_bind_parameter(n + 2, provenance.source_kind)?;
-        stmt.raw_bind_parameter(n + 3, provenance.external_id)?;
-        stmt.raw_bind_parameter(n + 4, provenance.url)?;
-        stmt.raw_bind_parameter(n + 5, provenance.synced_at)?;
-        stmt.raw_bind_parameter(n + 6, provenance.origin.as_str())?;
-        let id: Option<i64> = {
-            let mut rows = stmt.raw_query();
-            match rows.next()? {
-                Some(row) => Some(row.get(0)?),
-                None => None,
-            }
-        };
-        let Some(id) = id else {
+        if run(&mut prepared.update, values, provenance)? == 0 {
             return Ok(Outcome::Unchanged);
-        };
-        let max = &mut self.max_ids[prepared.table_slot].1;
-        if id > *max {
-            *max = id;
-            Ok(Outcome::Inserted(id))
-        } else {
-            Ok(Outcome::Updated(id))
         }
+        let table = prepared.table;
+        let id = self.id_of(table, provenance.source, provenance.external_id)?;
+        id.map(Outcome::Updated)
+            .ok_or(StoreError::Sql(rusqlite::Error::QueryReturnedNoRows))
     }
 
     /// The store id of the row of `table` with this `(source, external_id)`, if stored.
@@ -163,11 +131,37 @@ impl<'conn> Writer<'conn> {
     }
 }
 
-/// `INSERT .. ON CONFLICT (source, external_id) DO UPDATE .. WHERE <a value differs>`.
+/// Binds entity values then provenance (numbered as in [`upsert_sql`]), runs the statement and
+/// returns how many rows it changed.
+fn run(stmt: &mut Statement<'_>, values: &[Value], p: &RowProvenance<'_>) -> Result<usize> {
+    for (i, v) in values.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, v)?;
+    }
+    let n = values.len();
+    stmt.raw_bind_parameter(n + 1, p.source)?;
+    stmt.raw_bind_parameter(n + 2, p.source_kind)?;
+    stmt.raw_bind_parameter(n + 3, p.external_id)?;
+    stmt.raw_bind_parameter(n + 4, p.url)?;
+    stmt.raw_bind_parameter(n + 5, p.synced_at)?;
+    stmt.raw_bind_parameter(n + 6, p.origin.as_str())?;
+    Ok(stmt.raw_execute()?)
+}
+
+/// The insert (`ON CONFLICT (source, external_id) DO NOTHING`) and the guarded update.
+/// Parameters: `?1..?n` the entity columns, then [`PROVENANCE`] in order.
 /// `synced_at` is left out of the comparison so an identical row stays untouched.
-fn upsert_sql(table: &str, columns: &[&str]) -> String {
+fn upsert_sql(table: &str, columns: &[&str]) -> (String, String) {
     let all: Vec<&str> = columns.iter().copied().chain(PROVENANCE).collect();
     let marks: Vec<String> = (1..=all.len()).map(|i| format!("?{i}")).collect();
+    let insert = format!(
+        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT (source, external_id) DO NOTHING",
+        all.join(", "),
+        marks.join(", "),
+    );
+    let param = |c: &str| {
+        let i = all.iter().position(|a| *a == c).unwrap_or(0);
+        format!("?{}", i + 1)
+    };
     let updated: Vec<&str> = all
         .iter()
         .copied()
@@ -175,21 +169,21 @@ fn upsert_sql(table: &str, columns: &[&str]) -> String {
         .collect();
     let set: Vec<String> = updated
         .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
+        .map(|c| format!("{c} = {}", param(c)))
         .collect();
     let differs: Vec<String> = updated
         .iter()
         .filter(|c| **c != "synced_at")
-        .map(|c| format!("{table}.{c} IS NOT excluded.{c}"))
+        .map(|c| format!("{c} IS NOT {}", param(c)))
         .collect();
-    format!(
-        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT (source, external_id) DO UPDATE SET {} \
-         WHERE {} RETURNING id",
-        all.join(", "),
-        marks.join(", "),
+    let update = format!(
+        "UPDATE {table} SET {} WHERE source = {} AND external_id = {} AND ({})",
         set.join(", "),
+        param("source"),
+        param("external_id"),
         differs.join(" OR "),
-    )
+    );
+    (insert, update)
 }
 
 #[cfg(test)]

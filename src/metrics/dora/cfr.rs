@@ -12,6 +12,7 @@ use super::Prepared;
 use super::bands::{Band, change_failure_band, recovery_band};
 use crate::metrics::definitions::{DefinitionRef, Versions, ids};
 use crate::metrics::explain::{ExclusionReason, Explain};
+use crate::metrics::id_map::IdMap;
 use crate::metrics::stats::{DurationSummary, ratio};
 use crate::model::{DeployKind, Deployment, Incident, Timestamp};
 use chrono::Duration;
@@ -122,7 +123,8 @@ pub(crate) fn outcomes(
     attributions: &[IncidentAttribution],
 ) -> Vec<DeploymentOutcome> {
     let in_period = p.in_period();
-    let mut index: HashMap<i64, usize> = HashMap::with_capacity(in_period.len());
+    let mut index: IdMap<usize> = IdMap::default();
+    index.reserve(in_period.len());
     let mut out: Vec<DeploymentOutcome> = in_period
         .iter()
         .enumerate()
@@ -161,7 +163,7 @@ pub(crate) fn outcomes(
     }
     // Incidents: recovered when the last attributed incident was resolved; `None` while one
     // of them is still open.
-    let resolved_at: HashMap<i64, Option<Timestamp>> =
+    let resolved_at: IdMap<Option<Timestamp>> =
         incidents.iter().map(|i| (i.id, i.resolved_at)).collect();
     let mut incidents_resolved: HashMap<usize, Option<Timestamp>> = HashMap::new();
     for a in attributions {

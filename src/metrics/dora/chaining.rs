@@ -5,9 +5,10 @@
 //! deployment of the same chain, as Apache DevLake's `enrichPrevSuccessDeploymentCommits`
 //! does; failed deployments ship nothing and are skipped when looking for the previous one.
 
+use crate::metrics::id_map::{IdMap, IdSet};
 use crate::model::{Change, DeployStatus, Deployment, DeploymentChange};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// A successful deployment and the previous successful deployment of its service and
 /// environment (`None` for the first of a chain: there is nothing to diff against).
@@ -20,29 +21,32 @@ pub struct ChainLink {
 /// Chains the successful deployments per service and environment. Returns one link per
 /// successful deployment, in chain order (service, environment, finish time, id).
 pub fn chain_deployments(deployments: &[Deployment]) -> Vec<ChainLink> {
-    let mut ok: Vec<&Deployment> = deployments
+    let mut chains: HashMap<(&str, &str), Vec<&Deployment>> = HashMap::new();
+    for d in deployments
         .iter()
         .filter(|d| d.status == DeployStatus::Success)
-        .collect();
-    ok.sort_by(|a, b| {
-        (&a.service, &a.environment, a.finished_at, a.id).cmp(&(
-            &b.service,
-            &b.environment,
-            b.finished_at,
-            b.id,
-        ))
-    });
-    let mut out = Vec::with_capacity(ok.len());
-    let mut prev: Option<&Deployment> = None;
-    for d in ok {
-        let previous_id = prev
-            .filter(|p| p.service == d.service && p.environment == d.environment)
-            .map(|p| p.id);
-        out.push(ChainLink {
-            deployment_id: d.id,
-            previous_id,
-        });
-        prev = Some(d);
+    {
+        chains
+            .entry((d.service.as_str(), d.environment.as_str()))
+            .or_default()
+            .push(d);
+    }
+    let mut keys: Vec<(&str, &str)> = chains.keys().copied().collect();
+    keys.sort_unstable();
+    let mut out = Vec::with_capacity(deployments.len());
+    for key in keys {
+        let Some(chain) = chains.get_mut(&key) else {
+            continue;
+        };
+        chain.sort_unstable_by_key(|d| (d.finished_at, d.id));
+        let mut previous_id = None;
+        for d in chain.iter() {
+            out.push(ChainLink {
+                deployment_id: d.id,
+                previous_id,
+            });
+            previous_id = Some(d.id);
+        }
     }
     out
 }
@@ -58,28 +62,43 @@ pub fn ship_changes(
     deployments: &[Deployment],
     changes: &[Change],
     links: &[DeploymentChange],
-) -> HashMap<i64, Vec<i64>> {
-    let mut linked: HashMap<i64, Vec<i64>> = HashMap::new();
+) -> IdMap<Vec<i64>> {
+    ship_along(&chain_deployments(deployments), deployments, changes, links)
+}
+
+/// [`ship_changes`] for an already computed chain.
+pub(crate) fn ship_along(
+    chain: &[ChainLink],
+    deployments: &[Deployment],
+    changes: &[Change],
+    links: &[DeploymentChange],
+) -> IdMap<Vec<i64>> {
+    let mut linked: IdMap<Vec<i64>> = IdMap::default();
     for l in links {
         linked.entry(l.deployment_id).or_default().push(l.change_id);
     }
-    let by_merge_sha: HashMap<&str, i64> = changes
-        .iter()
-        .filter_map(|c| c.merge_sha.as_deref().map(|s| (s, c.id)))
-        .collect();
-    let by_id: HashMap<i64, &Deployment> = deployments.iter().map(|d| (d.id, d)).collect();
-
-    let mut shipped: HashMap<i64, Vec<i64>> = HashMap::new();
-    let mut seen_in_chain: HashSet<i64> = HashSet::new();
-    for link in chain_deployments(deployments) {
+    // Two changes with one merge commit (a re-imported row) resolve to the lower id, so the
+    // result does not depend on input order.
+    let mut by_merge_sha: HashMap<&str, i64> = HashMap::new();
+    for c in changes {
+        if let Some(sha) = c.merge_sha.as_deref() {
+            let id = by_merge_sha.entry(sha).or_insert(c.id);
+            *id = (*id).min(c.id);
+        }
+    }
+    let by_id: IdMap<&Deployment> = deployments.iter().map(|d| (d.id, d)).collect();
+    let mut shipped: IdMap<Vec<i64>> = IdMap::default();
+    shipped.reserve(chain.len());
+    let mut seen_in_chain = IdSet::default();
+    for link in chain {
         if link.previous_id.is_none() {
-            seen_in_chain.clear();
+            seen_in_chain = IdSet::default();
         }
         let Some(d) = by_id.get(&link.deployment_id) else {
             continue;
         };
-        let mut added: Vec<i64> = match linked.get(&d.id) {
-            Some(ids) => ids.clone(),
+        let mut added: Vec<i64> = match linked.remove(&d.id) {
+            Some(ids) => ids,
             None => d
                 .commit_sha
                 .as_deref()

@@ -25,6 +25,7 @@ pub use lead_time::{LeadTime, LeadTimeStages};
 pub use series::DoraWeek;
 
 use super::definitions::{MetricDefinition, Versions, ids};
+use super::id_map::IdMap;
 use super::period::Period;
 use crate::model::{Change, DeployStatus, Deployment, DeploymentChange, Incident, Ownership};
 use chrono::Duration;
@@ -167,10 +168,10 @@ pub(crate) struct Prepared<'a> {
     /// Successful production deployments (margin included), by finish time then id.
     pub prod: Vec<&'a Deployment>,
     /// Successful deployment id → previous successful deployment of its chain.
-    pub previous: HashMap<i64, i64>,
-    pub shipped: HashMap<i64, Vec<i64>>,
+    pub previous: IdMap<i64>,
+    pub shipped: IdMap<Vec<i64>>,
     /// Change id → its first successful production deployment.
-    pub first_deploy: HashMap<i64, &'a Deployment>,
+    pub first_deploy: IdMap<&'a Deployment>,
 }
 
 impl<'a> Prepared<'a> {
@@ -191,12 +192,14 @@ impl<'a> Prepared<'a> {
             })
             .collect();
         prod.sort_by_key(|d| (d.finished_at, d.id));
-        let previous = chain_deployments(&inputs.deployments)
-            .into_iter()
+        let chain = chain_deployments(&inputs.deployments);
+        let previous = chain
+            .iter()
             .filter_map(|l| l.previous_id.map(|p| (l.deployment_id, p)))
             .collect();
-        let shipped = ship_changes(&inputs.deployments, &inputs.changes, &inputs.links);
-        let mut first_deploy: HashMap<i64, &Deployment> = HashMap::new();
+        let shipped =
+            chaining::ship_along(&chain, &inputs.deployments, &inputs.changes, &inputs.links);
+        let mut first_deploy: IdMap<&Deployment> = IdMap::default();
         for d in &prod {
             for c in shipped.get(&d.id).into_iter().flatten() {
                 first_deploy.entry(*c).or_insert(d);

@@ -50,7 +50,9 @@ pub fn slice_seconds(slo: &Slo, samples: &[SloSample]) -> i64 {
 pub fn slices(samples: &[SloSample], window: Period, slice: i64) -> BTreeMap<i64, (f64, f64)> {
     let mut out: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
     for s in samples {
-        let k = (s.bucket_start - window.start).num_seconds().div_euclid(slice);
+        let k = (s.bucket_start - window.start)
+            .num_seconds()
+            .div_euclid(slice);
         let e = out.entry(k).or_default();
         e.0 += s.good;
         e.1 += s.total;
@@ -59,7 +61,12 @@ pub fn slices(samples: &[SloSample], window: Period, slice: i64) -> BTreeMap<i64
 }
 
 /// Bad units of one slice under a time-based method (`None` for a slice without events).
-pub fn slice_bad(method: BudgetingMethod, timeslice_target: f64, good: f64, total: f64) -> Option<f64> {
+pub fn slice_bad(
+    method: BudgetingMethod,
+    timeslice_target: f64,
+    good: f64,
+    total: f64,
+) -> Option<f64> {
     if total <= 0.0 {
         return None;
     }

@@ -73,7 +73,12 @@ pub fn error_ratio(samples: &[SloSample], now: Timestamp, window: Duration) -> O
 }
 
 /// Burn rate over `window` ending at `now`; `None` without events.
-pub fn burn_rate(samples: &[SloSample], target: f64, now: Timestamp, window: Duration) -> Option<f64> {
+pub fn burn_rate(
+    samples: &[SloSample],
+    target: f64,
+    now: Timestamp,
+    window: Duration,
+) -> Option<f64> {
     error_ratio(samples, now, window).map(|r| r / (1.0 - target))
 }
 

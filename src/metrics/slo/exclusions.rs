@@ -111,7 +111,10 @@ pub fn apply_adjustments(
     let mut out = Vec::with_capacity(samples.len());
     for s in samples {
         let bad = (s.total - s.good).max(0.0);
-        if let Some(k) = exclusions.iter().position(|e| e.contains(s.bucket_start, tz)) {
+        if let Some(k) = exclusions
+            .iter()
+            .position(|e| e.contains(s.bucket_start, tz))
+        {
             let a = &mut applied[k];
             a.buckets += 1;
             a.total += s.total;
@@ -145,7 +148,10 @@ mod tests {
         SloSample {
             slo_id: 1,
             // 2024-01-07 is a Sunday.
-            bucket_start: Utc.with_ymd_and_hms(2024, 1, 7, h, 0, 0).single().expect("t"),
+            bucket_start: Utc
+                .with_ymd_and_hms(2024, 1, 7, h, 0, 0)
+                .single()
+                .expect("t"),
             bucket_seconds: 3600,
             good,
             total,
@@ -160,7 +166,12 @@ mod tests {
             start: NaiveTime::from_hms_opt(2, 0, 0).expect("t"),
             seconds: 2 * 3600,
         };
-        let samples = [sample(1, 100.0, 100.0), sample(2, 0.0, 100.0), sample(3, 50.0, 100.0), sample(4, 99.0, 100.0)];
+        let samples = [
+            sample(1, 100.0, 100.0),
+            sample(2, 0.0, 100.0),
+            sample(3, 50.0, 100.0),
+            sample(4, 99.0, 100.0),
+        ];
         let (kept, applied) = apply_adjustments(&samples, &[maintenance], &[], Tz::UTC);
         // 02:00 and 03:00 fall in the two-hour window from 02:00.
         assert_eq!(kept.len(), 2);
@@ -177,7 +188,10 @@ mod tests {
             seconds: 3 * 3600,
         };
         // Sunday 01:00 is two hours into Saturday's 23:00 window.
-        let t = Utc.with_ymd_and_hms(2024, 1, 7, 1, 0, 0).single().expect("t");
+        let t = Utc
+            .with_ymd_and_hms(2024, 1, 7, 1, 0, 0)
+            .single()
+            .expect("t");
         assert!(late.contains(t, Tz::UTC));
         assert!(!late.contains(t + Duration::hours(1), Tz::UTC));
     }
@@ -186,8 +200,14 @@ mod tests {
     fn planned_peak_reweights_bad_events() {
         let peak = PlannedPeak {
             name: "campaign".into(),
-            start: Utc.with_ymd_and_hms(2024, 1, 7, 0, 0, 0).single().expect("t"),
-            end: Utc.with_ymd_and_hms(2024, 1, 8, 0, 0, 0).single().expect("t"),
+            start: Utc
+                .with_ymd_and_hms(2024, 1, 7, 0, 0, 0)
+                .single()
+                .expect("t"),
+            end: Utc
+                .with_ymd_and_hms(2024, 1, 8, 0, 0, 0)
+                .single()
+                .expect("t"),
             bad_weight: 0.5,
         };
         let (kept, applied) = apply_adjustments(&[sample(1, 90.0, 100.0)], &[], &[peak], Tz::UTC);

@@ -131,7 +131,9 @@ pub fn samples_needed_from(slo: &Slo, params: &SloParams, now: Timestamp) -> Tim
         .chain([params.current_burn_window])
         .max()
         .unwrap_or_default();
-    window_period(slo, now, params.timezone).start.min(now - longest)
+    window_period(slo, now, params.timezone)
+        .start
+        .min(now - longest)
 }
 
 pub fn slo_report(
@@ -197,7 +199,13 @@ pub fn slo_report(
         current_burn_rate,
         time_to_exhaustion_seconds,
         expected_remaining,
-        alerts: alert_state(&adjusted, slo.target, period_seconds, &params.alert_windows, now),
+        alerts: alert_state(
+            &adjusted,
+            slo.target,
+            period_seconds,
+            &params.alert_windows,
+            now,
+        ),
         burn_down,
         adjustments,
         explain: Explain::default(),

@@ -39,11 +39,20 @@ fn close(a: Option<f64>, b: f64) -> bool {
 
 #[test]
 fn occurrences_rolling_budget_is_unclamped() {
-    let now = Utc.with_ymd_and_hms(2024, 5, 10, 0, 0, 0).single().expect("t");
+    let now = Utc
+        .with_ymd_and_hms(2024, 5, 10, 0, 0, 0)
+        .single()
+        .expect("t");
     let s = slo(SloWindow::Rolling { days: 7 }, BudgetingMethod::Occurrences);
     // 10 hours of 100 events: 9 bad hours... 970 good of 1000 → error ratio 0.03.
     let samples = hourly(now - Duration::hours(10), &[97.0; 10], 100.0);
-    let r = slo_report(&s, &samples, &SloParams::default(), now, &Versions::default());
+    let r = slo_report(
+        &s,
+        &samples,
+        &SloParams::default(),
+        now,
+        &Versions::default(),
+    );
     assert!(close(r.error_ratio, 0.03));
     // Budget 0.01: consumed 0.03 / 0.01 = 3, remaining 1 - 3 = -2 (overspent, not clamped).
     assert!(close(r.budget_remaining, -2.0));
@@ -54,8 +63,14 @@ fn occurrences_rolling_budget_is_unclamped() {
 
 #[test]
 fn no_samples_means_no_budget_figures() {
-    let now = Utc.with_ymd_and_hms(2024, 5, 10, 0, 0, 0).single().expect("t");
-    let s = slo(SloWindow::Rolling { days: 30 }, BudgetingMethod::Occurrences);
+    let now = Utc
+        .with_ymd_and_hms(2024, 5, 10, 0, 0, 0)
+        .single()
+        .expect("t");
+    let s = slo(
+        SloWindow::Rolling { days: 30 },
+        BudgetingMethod::Occurrences,
+    );
     let r = slo_report(&s, &[], &SloParams::default(), now, &Versions::default());
     assert_eq!(r.budget_remaining, None);
     assert_eq!(r.error_ratio, None);
@@ -67,9 +82,20 @@ fn no_samples_means_no_budget_figures() {
 fn calendar_month_uses_the_full_period_denominator() {
     // 10 days into a 30-day April with 1 000 events a day: the full-period denominator is
     // 30 000 events, not the 10 000 seen. 50 bad events → 50 / (0.01 × 30 000) = 1/6 consumed.
-    let now = Utc.with_ymd_and_hms(2023, 4, 11, 0, 0, 0).single().expect("t");
-    let s = slo(SloWindow::Calendar { period: CalendarPeriod::Month }, BudgetingMethod::Occurrences);
-    let start = Utc.with_ymd_and_hms(2023, 4, 1, 0, 0, 0).single().expect("t");
+    let now = Utc
+        .with_ymd_and_hms(2023, 4, 11, 0, 0, 0)
+        .single()
+        .expect("t");
+    let s = slo(
+        SloWindow::Calendar {
+            period: CalendarPeriod::Month,
+        },
+        BudgetingMethod::Occurrences,
+    );
+    let start = Utc
+        .with_ymd_and_hms(2023, 4, 1, 0, 0, 0)
+        .single()
+        .expect("t");
     let mut samples: Vec<SloSample> = (0..10)
         .map(|d| SloSample {
             slo_id: 1,
@@ -79,15 +105,33 @@ fn calendar_month_uses_the_full_period_denominator() {
             total: 1000.0,
         })
         .collect();
-    let r = slo_report(&s, &samples, &SloParams::default(), now, &Versions::default());
+    let r = slo_report(
+        &s,
+        &samples,
+        &SloParams::default(),
+        now,
+        &Versions::default(),
+    );
     assert!(close(r.budget_consumed, 1.0 / 6.0));
     // February 2024 has 29 days: the same sample pattern consumes 50 / (0.01 × 29 000).
-    let feb = Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).single().expect("t");
+    let feb = Utc
+        .with_ymd_and_hms(2024, 2, 1, 0, 0, 0)
+        .single()
+        .expect("t");
     for (d, s) in samples.iter_mut().enumerate() {
         s.bucket_start = feb + Duration::days(d as i64);
     }
-    let now = Utc.with_ymd_and_hms(2024, 2, 11, 0, 0, 0).single().expect("t");
-    let r = slo_report(&s, &samples, &SloParams::default(), now, &Versions::default());
+    let now = Utc
+        .with_ymd_and_hms(2024, 2, 11, 0, 0, 0)
+        .single()
+        .expect("t");
+    let r = slo_report(
+        &s,
+        &samples,
+        &SloParams::default(),
+        now,
+        &Versions::default(),
+    );
     assert!(close(r.budget_consumed, 50.0 / 290.0));
     assert_eq!(r.burn_down.len(), 29);
     assert_eq!(r.burn_down[28].remaining, None); // 29 February is still to come
@@ -96,28 +140,51 @@ fn calendar_month_uses_the_full_period_denominator() {
 
 #[test]
 fn timeslices_count_bad_slices() {
-    let now = Utc.with_ymd_and_hms(2024, 5, 10, 0, 0, 0).single().expect("t");
+    let now = Utc
+        .with_ymd_and_hms(2024, 5, 10, 0, 0, 0)
+        .single()
+        .expect("t");
     let mut s = slo(SloWindow::Rolling { days: 1 }, BudgetingMethod::Timeslices);
     s.target = 0.9;
     s.timeslice_seconds = Some(3600);
     s.timeslice_target = Some(0.95);
     // Ten hourly slices; two fall below 95 % good (90 and 94).
-    let goods = [100.0, 90.0, 99.0, 94.0, 100.0, 100.0, 100.0, 96.0, 100.0, 95.0];
+    let goods = [
+        100.0, 90.0, 99.0, 94.0, 100.0, 100.0, 100.0, 96.0, 100.0, 95.0,
+    ];
     let samples = hourly(now - Duration::hours(10), &goods, 100.0);
-    let r = slo_report(&s, &samples, &SloParams::default(), now, &Versions::default());
+    let r = slo_report(
+        &s,
+        &samples,
+        &SloParams::default(),
+        now,
+        &Versions::default(),
+    );
     // 2 bad slices of 10 → error ratio 0.2 against a budget of 0.1: remaining 1 - 2 = -1.
     assert!(close(r.error_ratio, 0.2));
     assert!(close(r.budget_remaining, -1.0));
     // RatioTimeslices averages the slices' error ratios instead: (10+1+6+4+5)/100/10 = 0.026.
     s.budgeting_method = BudgetingMethod::RatioTimeslices;
-    let r = slo_report(&s, &samples, &SloParams::default(), now, &Versions::default());
+    let r = slo_report(
+        &s,
+        &samples,
+        &SloParams::default(),
+        now,
+        &Versions::default(),
+    );
     assert!(close(r.error_ratio, 0.026));
 }
 
 #[test]
 fn alert_fires_only_when_both_windows_burn() {
-    let now = Utc.with_ymd_and_hms(2024, 5, 10, 0, 0, 0).single().expect("t");
-    let s = slo(SloWindow::Rolling { days: 30 }, BudgetingMethod::Occurrences);
+    let now = Utc
+        .with_ymd_and_hms(2024, 5, 10, 0, 0, 0)
+        .single()
+        .expect("t");
+    let s = slo(
+        SloWindow::Rolling { days: 30 },
+        BudgetingMethod::Occurrences,
+    );
     // 5-minute buckets for the last hour: 20 % errors in the last 5 minutes only.
     let mut samples: Vec<SloSample> = (0..12)
         .map(|k| SloSample {
@@ -129,7 +196,13 @@ fn alert_fires_only_when_both_windows_burn() {
         })
         .collect();
     samples[11].good = 80.0;
-    let r = slo_report(&s, &samples, &SloParams::default(), now, &Versions::default());
+    let r = slo_report(
+        &s,
+        &samples,
+        &SloParams::default(),
+        now,
+        &Versions::default(),
+    );
     let page = &r.alerts.windows[0];
     // Short window: 0.2 / 0.01 = burn 20 > 14.4; long: 20 / 1200 / 0.01 = 1.67 < 14.4.
     assert!(close(page.short_burn_rate, 20.0));
@@ -143,13 +216,22 @@ fn alert_fires_only_when_both_windows_burn() {
     for s in &mut samples {
         s.good = 80.0;
     }
-    let r = slo_report(&s, &samples, &SloParams::default(), now, &Versions::default());
+    let r = slo_report(
+        &s,
+        &samples,
+        &SloParams::default(),
+        now,
+        &Versions::default(),
+    );
     assert_eq!(r.alerts.level, Some(AlertSeverity::Page));
 }
 
 #[test]
 fn exclusions_are_applied_and_shown() {
-    let now = Utc.with_ymd_and_hms(2024, 5, 10, 0, 0, 0).single().expect("t");
+    let now = Utc
+        .with_ymd_and_hms(2024, 5, 10, 0, 0, 0)
+        .single()
+        .expect("t");
     let s = slo(SloWindow::Rolling { days: 7 }, BudgetingMethod::Occurrences);
     let start = now - Duration::hours(4);
     let samples = hourly(start, &[100.0, 0.0, 100.0, 100.0], 100.0);
