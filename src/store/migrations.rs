@@ -4,7 +4,10 @@
 
 use rusqlite_migration::{M, Migrations};
 
-const STEPS: &[&str] = &[include_str!("migrations/0001_unified_schema.sql")];
+const STEPS: &[&str] = &[
+    include_str!("migrations/0001_unified_schema.sql"),
+    include_str!("migrations/0002_changes_merged_index.sql"),
+];
 
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(STEPS.iter().map(|sql| M::up(sql)).collect())
