@@ -103,7 +103,16 @@ pub struct ReportArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportKind {
+    /// DORA: deployment frequency, lead time, change failure rate, recovery, rework
     Dora,
+    /// CI: build duration, queue time, success, test pass and flaky rates, worst workflows
+    Ci,
+    /// Incidents: counts by severity, MTTA, MTTR, SLA adherence, repeats, off-hours, open
+    Incidents,
+    /// SLOs: budget remaining, burn rates, alert state, time to exhaustion, adjustments
+    Slo,
+    /// Postmortem actions: open, overdue, completion, age, recurrences, incident debt
+    Actions,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

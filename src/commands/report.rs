@@ -1,14 +1,77 @@
-//! `plumb report <kind>`: compute with `metrics`, format with `report`.
+//! `plumb report <kind>`: load from the store, compute with `metrics`, format with `report`.
+//!
+//! Reports that measure a state (open incidents, SLO budgets, overdue follow-ups) measure it at
+//! `--until` when given, else now.
 
 use super::{Context, emit};
 use crate::cli::{FilterArgs, ReportArgs, ReportFormat, ReportKind};
-use crate::metrics::dora;
-use crate::model::{Filter, parse_when};
-use crate::report::{self, Format};
+use crate::config::Config;
+use crate::metrics::slo::{SloParams, samples_needed_from, slo_report};
+use crate::metrics::{MetricDefinition, Period, actions, ci, dora, incidents};
+use crate::model::{Filter, Incident, Team, Timestamp, parse_when};
+use crate::report::{self, ExplainSection, Format, Provenances, definition_versions};
 use crate::store::Store;
 use chrono::Utc;
+use chrono_tz::Tz;
 use color_eyre::eyre::{Result, WrapErr, bail, eyre};
+use serde_json::Value;
+use std::collections::HashSet;
 use std::process::ExitCode;
+
+/// What every report needs: the store, the config, the filter and the clock.
+struct Job<'a> {
+    store: &'a Store,
+    config: &'a Config,
+    filter: &'a Filter,
+    format: Format,
+    explain: bool,
+    now: Timestamp,
+}
+
+impl Job<'_> {
+    /// The moment states are measured at: `--until`, else now.
+    fn at(&self) -> Timestamp {
+        self.filter.until.unwrap_or(self.now)
+    }
+
+    /// `[--since or the first row, at)`; `None` when there is no row and no `--since`.
+    fn period(&self, first: Option<Timestamp>) -> Option<Period> {
+        self.filter
+            .since
+            .or(first)
+            .map(|s| Period::new(s.min(self.at()), self.at()))
+    }
+
+    /// The filter's team's time zone: from config, else from the store, else UTC.
+    fn timezone(&self, teams: &[Team], team: Option<&str>) -> Tz {
+        let Some(team) = team else {
+            return Tz::UTC;
+        };
+        if self.config.team(team).is_some() {
+            return self.config.timezone_for(team);
+        }
+        teams
+            .iter()
+            .find(|t| t.name == team)
+            .and_then(|t| t.timezone.as_deref())
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(Tz::UTC)
+    }
+
+    /// Provenance of every row the sections name, when `--explain` asked for it.
+    fn provenances(&self, sections: &[ExplainSection]) -> Result<Option<Provenances>> {
+        if !self.explain {
+            return Ok(None);
+        }
+        let mut rows = Provenances::new();
+        for (table, ids) in report::explain_ids(sections) {
+            for (id, p) in self.store.provenance_many(table, &ids)? {
+                rows.insert((table, id), p);
+            }
+        }
+        Ok(Some(rows))
+    }
+}
 
 pub fn run(ctx: &Context, args: &ReportArgs) -> Result<ExitCode> {
     let now = Utc::now();
@@ -21,61 +84,309 @@ pub fn run(ctx: &Context, args: &ReportArgs) -> Result<ExitCode> {
         );
     }
     let store = Store::open(&ctx.db_path)?;
-    let ownership = config.ownership()?;
-    let format = match args.format {
-        ReportFormat::Table => Format::Table,
-        ReportFormat::Json => Format::Json,
-        ReportFormat::Csv => Format::Csv,
+    let job = Job {
+        store: &store,
+        config: &config,
+        filter: &filter,
+        format: match args.format {
+            ReportFormat::Table => Format::Table,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Csv => Format::Csv,
+        },
+        explain: args.explain,
+        now,
     };
     let text = match args.kind {
-        ReportKind::Dora => {
-            let tz = match &filter.team {
-                Some(team) => {
-                    let stored = store.teams()?.into_iter().find(|t| &t.name == team);
-                    if config.team(team).is_some() {
-                        config.timezone_for(team)
-                    } else {
-                        stored
-                            .and_then(|t| t.timezone)
-                            .and_then(|z| z.parse().ok())
-                            .unwrap_or(chrono_tz::Tz::UTC)
-                    }
-                }
-                None => chrono_tz::Tz::UTC,
-            };
-            let params = config.dora_params(&ownership, tz);
-            let versions = store.record_definitions(&params.definitions())?;
-            let inputs = store.dora_inputs(&filter, &params, now)?;
-            let result = dora::dora_report(&inputs, &params, &versions);
-            let explain = if args.explain {
-                let mut rows = report::dora::ExplainRows::new();
-                for (table, pick) in [("deployments", 0usize), ("changes", 1), ("incidents", 2)] {
-                    let mut ids: Vec<i64> = report::dora::explained(&result)
-                        .iter()
-                        .flat_map(|(_, e)| {
-                            let list = match pick {
-                                0 => &e.deployments,
-                                1 => &e.changes,
-                                _ => &e.incidents,
-                            };
-                            list.iter().copied()
-                        })
-                        .collect();
-                    ids.sort_unstable();
-                    ids.dedup();
-                    for (id, p) in store.provenance_many(table, &ids)? {
-                        rows.insert((table, id), p);
-                    }
-                }
-                Some(rows)
-            } else {
-                None
-            };
-            report::dora::render(&result, &inputs, &filter, format, explain.as_ref())
-        }
+        ReportKind::Dora => dora_report(&job)?,
+        ReportKind::Ci => ci_report(&job)?,
+        ReportKind::Incidents => incident_report(&job)?,
+        ReportKind::Slo => slo_report_text(&job)?,
+        ReportKind::Actions => action_report(&job)?,
     };
     emit(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn dora_report(job: &Job) -> Result<String> {
+    let (store, filter) = (job.store, job.filter);
+    let tz = job.timezone(&store.teams()?, filter.team.as_deref());
+    let params = job.config.dora_params(&job.config.ownership()?, tz);
+    let versions = store.record_definitions(&params.definitions())?;
+    let inputs = store.dora_inputs(filter, &params, job.now)?;
+    let result = dora::dora_report(&inputs, &params, &versions);
+    let explain = if job.explain {
+        let mut rows = report::dora::ExplainRows::new();
+        for (table, pick) in [("deployments", 0usize), ("changes", 1), ("incidents", 2)] {
+            let mut ids: Vec<i64> = report::dora::explained(&result)
+                .iter()
+                .flat_map(|(_, e)| {
+                    let list = match pick {
+                        0 => &e.deployments,
+                        1 => &e.changes,
+                        _ => &e.incidents,
+                    };
+                    list.iter().copied()
+                })
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            for (id, p) in store.provenance_many(table, &ids)? {
+                rows.insert((table, id), p);
+            }
+        }
+        Some(rows)
+    } else {
+        None
+    };
+    Ok(report::dora::render(
+        &result,
+        &inputs,
+        filter,
+        job.format,
+        explain.as_ref(),
+    ))
+}
+
+fn ci_report(job: &Job) -> Result<String> {
+    let params = job.config.ci_params();
+    let definitions = params.definitions();
+    let versions = job.store.record_definitions(&definitions)?;
+    let runs = job.store.pipeline_runs(job.filter)?;
+    let period = job.period(runs.iter().filter_map(|r| r.finished_at).min());
+    let result = ci::ci_report(
+        &runs,
+        period.unwrap_or(Period::new(job.at(), job.at())),
+        &params,
+        &versions,
+    );
+    let provenances = job.provenances(&report::ci::explain_sections(&result))?;
+    let view = report::ci::CiView {
+        report: &result,
+        runs: &runs,
+        period,
+        filter: job.filter,
+        definition_version: definition_versions(&definitions, &versions),
+    };
+    Ok(report::ci::render(&view, job.format, provenances.as_ref()))
+}
+
+/// Incidents of the scope (environment does not apply), from `repeat_window` before `--since`
+/// so repeats of earlier incidents are found, with their log entries.
+struct IncidentInputs {
+    incidents: Vec<Incident>,
+    events: Vec<crate::model::IncidentEvent>,
+    period: Option<Period>,
+}
+
+fn incident_inputs(job: &Job, params: &incidents::IncidentParams) -> Result<IncidentInputs> {
+    let scope = Filter {
+        environment: None,
+        until: Some(job.at()),
+        ..job.filter.clone()
+    };
+    let incidents = job
+        .store
+        .incidents(&scope, params.repeat_window.num_seconds())?;
+    let first = incidents
+        .iter()
+        .map(|i| i.created_at)
+        .min()
+        .filter(|_| job.filter.since.is_none());
+    let period = job.period(first);
+    let ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
+    let events = job.store.incident_events_for(&ids)?;
+    Ok(IncidentInputs {
+        incidents,
+        events,
+        period,
+    })
+}
+
+fn incident_report(job: &Job) -> Result<String> {
+    let tz = job.timezone(&job.store.teams()?, job.filter.team.as_deref());
+    let params = job.config.incident_params(tz);
+    let definitions = params.definitions();
+    let versions = job.store.record_definitions(&definitions)?;
+    let inputs = incident_inputs(job, &params)?;
+    let at = job.at();
+    let result = incidents::incident_report(
+        &inputs.incidents,
+        &inputs.events,
+        inputs.period.unwrap_or(Period::new(at, at)),
+        at,
+        &params,
+        &versions,
+    );
+    // Open at `at`: created before it and not resolved by then, whatever the age.
+    let scope = Filter {
+        team: job.filter.team.clone(),
+        service: job.filter.service.clone(),
+        until: Some(at),
+        ..Filter::default()
+    };
+    let open: Vec<Incident> = job
+        .store
+        .incidents(&scope, 0)?
+        .into_iter()
+        .filter(|i| i.resolved_at.is_none_or(|r| r > at))
+        .collect();
+    let view = report::incidents::IncidentView {
+        report: &result,
+        incidents: &inputs.incidents,
+        open: &open,
+        period: inputs.period,
+        now: at,
+        params: &params,
+        filter: job.filter,
+        definition_version: definition_versions(&definitions, &versions),
+    };
+    let provenances = job.provenances(&report::incidents::explain_sections(&view))?;
+    Ok(report::incidents::render(
+        &view,
+        job.format,
+        provenances.as_ref(),
+    ))
+}
+
+/// Every SLO of the scope at `at`, each with its own parameters (its team's time zone, its
+/// configured exclusions and peaks) and so its own definition versions.
+fn slo_entries(job: &Job) -> Result<Vec<report::slo::SloEntry>> {
+    let teams = job.store.teams()?;
+    let at = job.at();
+    let mut out = Vec::new();
+    for slo in job.store.slos(job.filter)? {
+        let tz = job.timezone(&teams, slo.team.as_deref());
+        let params = job.config.slo_params(&slo.name, tz);
+        let definitions = params.definitions();
+        let versions = job.store.record_definitions(&definitions)?;
+        let samples = job
+            .store
+            .slo_samples(slo.id, samples_needed_from(&slo, &params, at), at)?;
+        let report = slo_report(&slo, &samples, &params, at, &versions);
+        out.push(report::slo::SloEntry {
+            slo,
+            samples,
+            report,
+            timezone: tz,
+            definition_version: definition_versions(&definitions, &versions),
+        });
+    }
+    Ok(out)
+}
+
+/// The versions every SLO agrees on (all of them without SLOs: the default parameters').
+fn common_versions(job: &Job, entries: &[report::slo::SloEntry]) -> Result<Value> {
+    let Some(first) = entries.first() else {
+        let definitions: Vec<MetricDefinition> = SloParams::default().definitions();
+        let versions = job.store.record_definitions(&definitions)?;
+        return Ok(definition_versions(&definitions, &versions));
+    };
+    let mut common = first
+        .definition_version
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for e in &entries[1..] {
+        common.retain(|k, v| e.definition_version.get(k) == Some(v));
+    }
+    Ok(Value::Object(common))
+}
+
+fn slo_report_text(job: &Job) -> Result<String> {
+    let entries = slo_entries(job)?;
+    let sections: Vec<ExplainSection> = entries
+        .iter()
+        .map(|e| ExplainSection::of(&e.slo.name, "slos", [e.slo.id]))
+        .collect();
+    let provenances = job.provenances(&sections)?;
+    let view = report::slo::SloView {
+        entries: &entries,
+        now: job.at(),
+        filter: job.filter,
+        definition_version: common_versions(job, &entries)?,
+    };
+    Ok(report::slo::render(&view, job.format, provenances.as_ref()))
+}
+
+fn action_report(job: &Job) -> Result<String> {
+    let tz = job.timezone(&job.store.teams()?, job.filter.team.as_deref());
+    let incident_params = job.config.incident_params(tz);
+    let params = job.config.action_params();
+    let definitions: Vec<MetricDefinition> = params
+        .definitions()
+        .into_iter()
+        .chain(incident_params.definitions())
+        .collect();
+    let versions = job.store.record_definitions(&definitions)?;
+    let inputs = incident_inputs(job, &incident_params)?;
+    let at = job.at();
+    let period = inputs.period.unwrap_or(Period::new(at, at));
+    let repeats = incidents::incident_report(
+        &inputs.incidents,
+        &inputs.events,
+        period,
+        at,
+        &incident_params,
+        &versions,
+    )
+    .repeats;
+    let scoped: Vec<Incident> = inputs
+        .incidents
+        .iter()
+        .filter(|i| period.contains(i.created_at))
+        .cloned()
+        .collect();
+    let ids: HashSet<i64> = scoped.iter().map(|i| i.id).collect();
+    // Follow-ups of the scope's incidents, whoever owns them, plus the scope team's follow-ups
+    // without an incident created in the period (they have no service to filter by).
+    let items: Vec<crate::model::ActionItem> = job
+        .store
+        .action_items(&Filter::default())?
+        .into_iter()
+        .filter(|a| a.created_at < at)
+        .filter(|a| match a.incident_id {
+            Some(i) => ids.contains(&i),
+            None => {
+                job.filter.service.is_none()
+                    && job
+                        .filter
+                        .team
+                        .as_ref()
+                        .is_none_or(|t| a.team.as_ref() == Some(t))
+                    && period.contains(a.created_at)
+            }
+        })
+        .collect();
+    let overspent_slos: Vec<(String, f64)> = slo_entries(job)?
+        .into_iter()
+        .filter_map(|e| {
+            e.report
+                .budget_remaining
+                .filter(|r| *r < 0.0)
+                .map(|r| (e.slo.name, r))
+        })
+        .collect();
+    // A fold from +0.0: an empty float `sum` is -0.0, which would print as "-0.00".
+    let overspent = overspent_slos.iter().fold(0.0, |acc, (_, r)| acc - r);
+    let result =
+        actions::action_report(&items, &scoped, &repeats, overspent, at, &params, &versions);
+    let provenances = job.provenances(&report::actions::explain_sections(&result))?;
+    let view = report::actions::ActionView {
+        report: &result,
+        actions: &items,
+        incidents: &scoped,
+        overspent_slos: &overspent_slos,
+        period: inputs.period,
+        now: at,
+        params: &params,
+        filter: job.filter,
+        definition_version: definition_versions(&definitions, &versions),
+    };
+    Ok(report::actions::render(
+        &view,
+        job.format,
+        provenances.as_ref(),
+    ))
 }
 
 /// Turns `--since/--until/--team/--service/--environment` into a [`Filter`].

@@ -156,7 +156,7 @@ fn generate_changes(
     for day in &cal.days {
         // Teams grow a little over the history.
         let growth = 0.85 + 0.3 * (day.midnight - ctx.start) as f64 / span;
-        let n = poisson(&mut rng, arch.changes_per_day * day.activity() * growth);
+        let n = poisson(&mut rng, arch.changes_per_day * team.size * day.activity() * growth);
         for _ in 0..n {
             let merged = cal.work_time(&mut rng, day);
             let before_trunk = team.name == story::TRUNK_BASED_TEAM && merged < trunk_since;

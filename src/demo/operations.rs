@@ -201,7 +201,7 @@ fn infra_incidents(
     cal: &TeamCalendar,
 ) -> Vec<IncidentPlan> {
     let months = (ctx.now - ctx.start) as f64 / (30.0 * 86_400.0);
-    let n = poisson(rng, team.arch.infra_incidents_per_month * months);
+    let n = poisson(rng, team.arch.infra_incidents_per_month * team.size * team.size * months);
     let mut out = Vec::new();
     for _ in 0..n {
         let created = between(rng, ctx.start + 86_400, ctx.now);

@@ -179,6 +179,8 @@ pub(crate) struct TeamSpec {
     pub jira: String,
     pub board: String,
     pub arch: &'static Archetype,
+    /// Headcount relative to the small dataset's teams: scales changes and incidents.
+    pub size: f64,
     pub services: Vec<ServiceSpec>,
 }
 
@@ -265,6 +267,8 @@ const LARGE_ZONES: [Tz; 5] = [
     Tz::America__Los_Angeles,
 ];
 const LARGE_EXTRA_TEAMS: usize = 32;
+/// The large dataset's extra teams are bigger, for about a million changes in three years.
+const LARGE_TEAM_SIZE: f64 = 2.6;
 
 pub(crate) fn teams(ctx: &Ctx) -> Vec<TeamSpec> {
     let mut out: Vec<TeamSpec> = SMALL
@@ -276,6 +280,7 @@ pub(crate) fn teams(ctx: &Ctx) -> Vec<TeamSpec> {
             jira: s.jira.to_string(),
             board: format!("{} board", s.display),
             arch: s.arch,
+            size: 1.0,
             services: s
                 .services
                 .iter()
@@ -300,6 +305,7 @@ pub(crate) fn teams(ctx: &Ctx) -> Vec<TeamSpec> {
                 board: format!("{name} board"),
                 jira,
                 arch: archetypes[i % archetypes.len()],
+                size: LARGE_TEAM_SIZE,
                 services: LARGE_SUFFIXES
                     .iter()
                     .map(|&(suffix, tier, peak_rph)| ServiceSpec {

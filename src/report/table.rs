@@ -41,9 +41,9 @@ impl TextTable {
         let mut out = String::new();
         let line = |cells: &[String], out: &mut String| {
             let mut parts = Vec::with_capacity(cols);
-            for i in 0..cols {
+            for (i, width) in widths.iter().enumerate() {
                 let c = cells.get(i).map(String::as_str).unwrap_or("");
-                let pad = widths[i].saturating_sub(c.chars().count());
+                let pad = width.saturating_sub(c.chars().count());
                 if self.numeric[i] {
                     parts.push(format!("{}{c}", " ".repeat(pad)));
                 } else {

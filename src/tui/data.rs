@@ -4,8 +4,11 @@
 
 use super::app::Msg;
 use crate::config::Config;
+use crate::metrics::Period;
 use crate::metrics::Versions;
 use crate::metrics::dora::{self, DoraParams};
+use crate::metrics::slo::AlertSeverity;
+use crate::metrics::{actions, ci, slo};
 use crate::model::{Filter, Ownership, Timestamp};
 use crate::store::Store;
 use chrono::Utc;
@@ -57,6 +60,8 @@ pub struct Bands {
 pub struct SloBudget {
     pub name: String,
     pub budget_remaining: Option<f64>,
+    /// `page` or `ticket` when a multi-window burn-rate alert fires.
+    pub alert: Option<AlertSeverity>,
 }
 
 /// One team's health in the Overview.
@@ -72,7 +77,18 @@ pub struct TeamHealth {
     pub rework_rate: Option<f64>,
     pub bands: Bands,
     pub weekly_deployments: Vec<u64>,
+    /// Median lead time per week in whole hours (0 for weeks without changes).
+    pub weekly_lead_time_hours: Vec<u64>,
+    pub deploy_days: u64,
+    pub changes: u64,
+    pub failed_deployments: u64,
+    pub incidents: u64,
+    pub recovery_p50: Option<f64>,
+    /// p50 of the lead-time stages: coding, pickup, review, deploy.
+    pub stages: [Option<f64>; 4],
     pub ci_success_rate: Option<f64>,
+    pub ci_duration_p50: Option<f64>,
+    pub ci_flaky_rate: Option<f64>,
     pub open_incidents: usize,
     pub overdue_actions: usize,
     pub slos: Vec<SloBudget>,
@@ -145,8 +161,11 @@ impl Loader {
                     .and_then(|z| z.parse().ok())
                     .unwrap_or(Tz::UTC)
             };
-            let params = config.dora_params(&ownership, tz);
-            let versions = store.record_definitions(&params.definitions())?;
+            let mut definitions = config.dora_params(&ownership, tz).definitions();
+            definitions.extend(config.ci_params().definitions());
+            definitions.extend(config.action_params().definitions());
+            definitions.extend(config.slo_params("", tz).definitions());
+            let versions = store.record_definitions(&definitions)?;
             teams.insert(team.name, (tz, versions));
         }
         Ok(Loader {
@@ -222,11 +241,43 @@ impl Shared {
         let inputs = store.dora_inputs(&filter, params, now)?;
         let report = dora::dora_report(&inputs, params, versions);
         let open_incidents = store.open_incidents(&filter)?.len();
-        let overdue_actions = store
-            .action_items(&filter)?
-            .iter()
-            .filter(|a| !a.status.is_closed() && a.due_at.is_some_and(|d| d < now))
-            .count();
+
+        let period = Period::new(req.since, req.until);
+        let runs = store.pipeline_runs(&filter)?;
+        let ci = ci::ci_report(&runs, period, &self.config.ci_params(), versions);
+
+        let slo_params = |name: &str| self.config.slo_params(name, params.timezone);
+        let mut slos = Vec::new();
+        let mut overspent = 0.0;
+        for (slo, samples) in store.slo_inputs(&filter, &slo_params(""), now)? {
+            let r = slo::slo_report(&slo, &samples, &slo_params(&slo.name), now, versions);
+            if let Some(rem) = r.budget_remaining.filter(|r| *r < 0.0) {
+                overspent -= rem;
+            }
+            slos.push(SloBudget {
+                name: r.name,
+                budget_remaining: r.budget_remaining,
+                alert: r.alerts.level,
+            });
+        }
+
+        // Overdue follow-ups, by due date or the severity policy: they need their incidents.
+        let scope = Filter {
+            team: Some(team.to_string()),
+            ..Filter::default()
+        };
+        let items = store.action_items(&scope)?;
+        let incidents = store.incidents(&scope, 0)?;
+        let actions = actions::action_report(
+            &items,
+            &incidents,
+            &[],
+            overspent,
+            now,
+            &self.config.action_params(),
+            versions,
+        );
+        let overdue_actions = actions.overdue;
         Ok(TeamHealth {
             team: team.to_string(),
             deployments: report.deployment_frequency.deployments as u64,
@@ -243,10 +294,31 @@ impl Shared {
                 recovery: report.time_to_restore.band,
             },
             weekly_deployments: report.weekly.iter().map(|w| w.deployments as u64).collect(),
-            ci_success_rate: None,
+            weekly_lead_time_hours: report
+                .weekly
+                .iter()
+                .map(|w| {
+                    w.lead_time_median_seconds
+                        .map_or(0, |s| (s / 3600.0).round() as u64)
+                })
+                .collect(),
+            deploy_days: report.deployment_frequency.deploy_days as u64,
+            changes: report.lead_time.changes as u64,
+            failed_deployments: report.change_failure_rate.failed_deployments as u64,
+            incidents: report.time_to_restore.incidents as u64,
+            recovery_p50: report.recovery_time.median_seconds,
+            stages: [
+                report.lead_time.stages.coding.median_seconds,
+                report.lead_time.stages.pickup.median_seconds,
+                report.lead_time.stages.review.median_seconds,
+                report.lead_time.stages.deploy.median_seconds,
+            ],
+            ci_success_rate: ci.success_rate,
+            ci_duration_p50: ci.duration.median_seconds,
+            ci_flaky_rate: ci.flaky_rate,
             open_incidents,
             overdue_actions,
-            slos: Vec::new(),
+            slos,
         })
     }
 }

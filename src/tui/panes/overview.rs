@@ -1,6 +1,7 @@
 //! Overview: per team, the DORA keys with their bands and a weekly deployment sparkline, CI
 //! success, SLO budgets, open incidents, overdue actions; and data freshness per source.
 
+use crate::metrics::slo::AlertSeverity;
 use crate::tui::app::App;
 use crate::tui::data::{Band, OverviewData, TeamHealth};
 use crate::tui::theme::{Health, Theme};
@@ -63,17 +64,23 @@ fn metric_cell(value: String, band: Option<Band>, theme: Theme, wide: bool) -> C
 
 fn render_team_table(f: &mut Frame, area: Rect, app: &App, data: &OverviewData, theme: Theme) {
     let wide = area.width >= 110;
-    let header = Row::new(vec![
-        "Team",
-        "Deploy days/wk",
-        "Lead time p50",
-        "Change fail",
-        "Restore p50",
-        "CI ok",
-        "Inc",
-        "Overdue",
-    ])
-    .style(theme.title());
+    let labels = if wide {
+        [
+            "Team",
+            "Deploy days/wk",
+            "Lead time p50",
+            "Change fail",
+            "Restore p50",
+            "CI ok",
+            "Inc",
+            "Overdue",
+        ]
+    } else {
+        [
+            "Team", "Days/wk", "Lead p50", "CFR", "Restore", "CI ok", "Inc", "Overdue",
+        ]
+    };
+    let header = Row::new(labels).style(theme.title());
     let rows = data.teams.iter().map(|t| {
         let inc_style = if t.open_incidents > 0 {
             theme.breach()
@@ -154,51 +161,132 @@ fn render_team_detail(f: &mut Frame, area: Rect, team: &TeamHealth, theme: Theme
         .title_style(theme.title());
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(inner);
-    let [spark_label, spark] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(left);
-    let max = team.weekly_deployments.iter().copied().max().unwrap_or(0);
+    let [left, _, right] = Layout::horizontal([
+        Constraint::Percentage(48),
+        Constraint::Length(2),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
+    let chart_height = (left.height.saturating_sub(2) / 2).clamp(1, 12);
+    let [deploy_label, deploy_chart, lead_label, lead_chart] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(chart_height),
+        Constraint::Length(1),
+        Constraint::Length(chart_height),
+    ])
+    .areas(left);
+    let peak = team.weekly_deployments.iter().copied().max().unwrap_or(0);
     f.render_widget(
         Line::styled(
             format!(
-                "Production deployments per week ({} weeks, peak {max})",
+                "Production deployments per week ({} weeks, peak {peak})",
                 team.weekly_deployments.len()
             ),
             theme.muted(),
         ),
-        spark_label,
+        deploy_label,
     );
     f.render_widget(
         Sparkline::default()
-            .data(&team.weekly_deployments)
+            .data(stretch(&team.weekly_deployments, deploy_chart.width))
             .style(theme.accent()),
-        spark,
+        deploy_chart,
     );
-    let mut lines = Vec::new();
-    lines.push(Line::from(vec![
-        Span::styled("Rework rate ", theme.muted()),
-        Span::raw(fmt_pct(team.rework_rate)),
-        Span::styled("  Lead time p90 ", theme.muted()),
-        Span::raw(fmt_secs(team.lead_time_p90)),
-    ]));
+    let peak = team
+        .weekly_lead_time_hours
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0);
+    f.render_widget(
+        Line::styled(
+            format!(
+                "Lead time p50 per week (peak {})",
+                fmt_secs(Some(peak as f64 * 3600.0))
+            ),
+            theme.muted(),
+        ),
+        lead_label,
+    );
+    f.render_widget(
+        Sparkline::default()
+            .data(stretch(&team.weekly_lead_time_hours, lead_chart.width))
+            .style(theme.warn()),
+        lead_chart,
+    );
+    let muted = |s: &str| Span::styled(s.to_string(), theme.muted());
+    let [coding, pickup, review, deploy] = team.stages.map(fmt_secs);
+    let fact_lines: Vec<Line> = vec![
+        Line::from(vec![
+            Span::raw(format!("{} deployments", team.deployments)),
+            muted(format!(" on {} days", team.deploy_days).as_str()),
+        ]),
+        Line::from(vec![
+            Span::raw(format!("{} changes", team.changes)),
+            muted(" · "),
+            Span::raw(format!("{} failed deployments", team.failed_deployments)),
+            muted(" · "),
+            Span::raw(format!("{} incidents", team.incidents)),
+        ]),
+        Line::from(muted("Lead time p50 by stage:")),
+        Line::raw(format!(
+            "  coding {coding} · pickup {pickup} · review {review} · deploy {deploy}"
+        )),
+        Line::from(vec![
+            muted("Lead time p90 "),
+            Span::raw(fmt_secs(team.lead_time_p90)),
+            muted(" · Recovery p50 "),
+            Span::raw(fmt_secs(team.recovery_p50)),
+            muted(" · Rework "),
+            Span::raw(fmt_pct(team.rework_rate)),
+        ]),
+        Line::from(vec![
+            muted("CI "),
+            Span::raw(format!("{} ok", fmt_pct(team.ci_success_rate))),
+            muted(" · p50 "),
+            Span::raw(fmt_secs(team.ci_duration_p50)),
+            muted(" · flaky "),
+            Span::raw(fmt_pct(team.ci_flaky_rate)),
+        ]),
+    ];
+    let mut lines = fact_lines;
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("SLO error budgets", theme.muted()));
     if team.slos.is_empty() {
-        lines.push(Line::styled("No SLOs", theme.muted()));
+        lines.push(Line::styled("No SLOs for this team", theme.muted()));
     }
     for slo in &team.slos {
         let (health, text) = match slo.budget_remaining {
-            Some(r) if r < 0.0 => (Health::Breach, format!("{:.0}% (exhausted)", r * 100.0)),
+            Some(r) if r < 0.0 => (Health::Breach, format!("{:.0}% (overspent)", r * 100.0)),
             Some(r) if r < 0.25 => (Health::Warn, format!("{:.0}% left", r * 100.0)),
             Some(r) => (Health::Ok, format!("{:.0}% left", r * 100.0)),
             None => (Health::Unknown, "no data".into()),
         };
-        lines.push(Line::from(vec![
+        let mut spans = vec![
             Span::styled(format!("{} ", health.glyph()), theme.health(health)),
             Span::raw(format!("{} ", slo.name)),
             Span::styled(text, theme.health(health)),
-        ]));
+        ];
+        match slo.alert {
+            Some(AlertSeverity::Page) => spans.push(Span::styled(" ✗ page", theme.breach())),
+            Some(AlertSeverity::Ticket) => spans.push(Span::styled(" ▲ ticket", theme.warn())),
+            None => {}
+        }
+        lines.push(Line::from(spans));
     }
     f.render_widget(Paragraph::new(lines), right);
+}
+
+/// Repeats each value so the series fills `width` columns (a sparkline draws one per column).
+fn stretch(values: &[u64], width: u16) -> Vec<u64> {
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let each = (usize::from(width) / values.len()).max(1);
+    values
+        .iter()
+        .flat_map(|v| std::iter::repeat_n(*v, each))
+        .collect()
 }
 
 fn render_freshness(f: &mut Frame, area: Rect, data: &OverviewData, theme: Theme) {
