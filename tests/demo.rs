@@ -30,7 +30,11 @@ fn generate_file(seed: u64, name: &str) -> PathBuf {
     let path = dir.path().join(name);
     let mut store = Store::open(&path).unwrap();
     let summary = generate(&mut store, &opts(seed)).unwrap();
-    assert!(summary.rows > 100_000, "small dataset has {} rows", summary.rows);
+    assert!(
+        summary.rows > 100_000,
+        "small dataset has {} rows",
+        summary.rows
+    );
     path
 }
 
@@ -61,7 +65,11 @@ fn median(mut v: Vec<f64>) -> f64 {
     assert!(!v.is_empty());
     v.sort_by(f64::total_cmp);
     let m = v.len() / 2;
-    if v.len() % 2 == 0 { (v[m - 1] + v[m]) / 2.0 } else { v[m] }
+    if v.len() % 2 == 0 {
+        (v[m - 1] + v[m]) / 2.0
+    } else {
+        v[m]
+    }
 }
 
 #[test]
@@ -71,7 +79,10 @@ fn same_seed_gives_identical_rows_and_another_seed_differs() {
     for table in TABLE_NAMES.iter().chain(&["meta"]) {
         let (ra, rb) = if *table == "meta" {
             let q = |s: &Store| {
-                let mut st = s.conn().prepare("SELECT key, value FROM meta ORDER BY key").unwrap();
+                let mut st = s
+                    .conn()
+                    .prepare("SELECT key, value FROM meta ORDER BY key")
+                    .unwrap();
                 st.query_map([], |r| Ok(vec![r.get::<_, Value>(0)?, r.get(1)?]))
                     .unwrap()
                     .collect::<Result<Vec<_>, _>>()
@@ -82,10 +93,16 @@ fn same_seed_gives_identical_rows_and_another_seed_differs() {
             (rows(&a, table), rows(&b, table))
         };
         assert!(!ra.is_empty(), "table {table} is empty");
-        assert!(ra == rb, "table {table} differs between two runs with seed 7");
+        assert!(
+            ra == rb,
+            "table {table} differs between two runs with seed 7"
+        );
     }
     let c = Store::open(&generate_file(8, "eight.db")).unwrap();
-    assert!(rows(&a, "changes") != rows(&c, "changes"), "seed 8 gave seed 7's changes");
+    assert!(
+        rows(&a, "changes") != rows(&c, "changes"),
+        "seed 8 gave seed 7's changes"
+    );
     assert!(rows(&a, "incidents") != rows(&c, "incidents"));
 }
 
@@ -102,7 +119,10 @@ fn rows_are_consistent() {
          WHERE d.environment != 'production' OR d.service != c.service
             OR c.state != 'merged' OR c.merged_at > d.started_at",
     );
-    assert_eq!(bad_links, 0, "links to a non-production or other-service deployment");
+    assert_eq!(
+        bad_links, 0,
+        "links to a non-production or other-service deployment"
+    );
     let orphans = int(
         &s,
         "SELECT count(*) FROM incidents WHERE service NOT IN (SELECT name FROM services)",
@@ -127,7 +147,10 @@ fn rows_are_consistent() {
                 FROM slo_samples) WHERE next < bucket_start + bucket_seconds",
     );
     assert_eq!(overlaps, 0);
-    let fine = int(&s, "SELECT count(*) FROM slo_samples WHERE bucket_seconds = 300");
+    let fine = int(
+        &s,
+        "SELECT count(*) FROM slo_samples WHERE bucket_seconds = 300",
+    );
     assert!(fine > 0, "no 5-minute samples");
     // Only imports are manual, and everything is synced at the anchor.
     for table in TABLE_NAMES {
@@ -160,7 +183,11 @@ fn rows_are_consistent() {
     assert_eq!(after_anchor, 0, "rows after the anchor");
     let tz: String = s
         .conn()
-        .query_row("SELECT timezone FROM teams WHERE name = 'payments'", [], |r| r.get(0))
+        .query_row(
+            "SELECT timezone FROM teams WHERE name = 'payments'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(tz, "Europe/Berlin");
 }
@@ -236,13 +263,19 @@ fn elite_team_delivers_far_better_than_struggling_team() {
     );
     // Elite: a few hours; struggling: one to three weeks.
     assert!(pay_lt < 12.0, "payments median lead time {pay_lt:.1} h");
-    assert!((168.0..=504.0).contains(&bill_lt), "billing median lead time {bill_lt:.1} h");
+    assert!(
+        (168.0..=504.0).contains(&bill_lt),
+        "billing median lead time {bill_lt:.1} h"
+    );
     let (pay_cfr, bill_cfr) = (
         change_failure_rate(&s, "payments"),
         change_failure_rate(&s, "billing-legacy"),
     );
     assert!(pay_cfr < 0.06, "payments CFR {pay_cfr:.3}");
-    assert!((0.12..0.35).contains(&bill_cfr), "billing CFR {bill_cfr:.3}");
+    assert!(
+        (0.12..0.35).contains(&bill_cfr),
+        "billing CFR {bill_cfr:.3}"
+    );
     eprintln!(
         "payments: {pay_days:.2} deploy-days/week, lead time {pay_lt:.1} h, CFR {pay_cfr:.3}; \
          billing-legacy: {bill_days:.2}, {bill_lt:.1} h, {bill_cfr:.3}"
@@ -284,7 +317,10 @@ fn an_incident_burned_an_slo_budget_and_one_is_burning_fast() {
             ),
         ) > 0
     });
-    assert!(caused, "burned budgets without a recent SEV1/2 incident: {burned:?}");
+    assert!(
+        caused,
+        "burned budgets without a recent SEV1/2 incident: {burned:?}"
+    );
     // Fast burn: the last hour's error ratio above 14.4 times the budget.
     let fast = int(
         &s,
@@ -296,7 +332,10 @@ fn an_incident_burned_an_slo_budget_and_one_is_burning_fast() {
         ),
     );
     assert!(fast >= 1, "no SLO is burning fast at the anchor");
-    let open = int(&s, "SELECT count(*) FROM incidents WHERE resolved_at IS NULL");
+    let open = int(
+        &s,
+        "SELECT count(*) FROM incidents WHERE resolved_at IS NULL",
+    );
     assert!(open >= 2, "{open} incidents open at the anchor");
 }
 
@@ -311,8 +350,14 @@ fn postmortem_actions_are_overdue_and_sprints_carry_over() {
              AND due_at < {now}"
         ),
     );
-    let done = int(&s, "SELECT count(*) FROM action_items WHERE status = 'done'");
-    assert!(overdue > 0 && done > overdue / 2, "overdue {overdue}, done {done}");
+    let done = int(
+        &s,
+        "SELECT count(*) FROM action_items WHERE status = 'done'",
+    );
+    assert!(
+        overdue > 0 && done > overdue / 2,
+        "overdue {overdue}, done {done}"
+    );
     let no_prevention = int(
         &s,
         "SELECT count(*) FROM incidents i WHERE severity IN ('SEV1','SEV2','SEV3')
@@ -327,7 +372,10 @@ fn postmortem_actions_are_overdue_and_sprints_carry_over() {
          JOIN sprint_items b ON b.work_item_id = a.work_item_id
          JOIN sprints sb ON sb.id = b.sprint_id AND sb.start_at = sa.end_at AND sb.team = sa.team",
     );
-    assert!(carried > 0, "no item carried over between consecutive sprints");
+    assert!(
+        carried > 0,
+        "no item carried over between consecutive sprints"
+    );
     let added_late = int(
         &s,
         "SELECT count(*) FROM sprint_items i JOIN sprints s ON s.id = i.sprint_id
@@ -355,7 +403,10 @@ fn refuses_a_store_that_has_rows_and_changes_nothing() {
         )
         .unwrap();
     let err = generate(&mut store, &opts(7)).unwrap_err();
-    assert!(matches!(err, DemoError::NotEmpty { table: "teams" }), "{err}");
+    assert!(
+        matches!(err, DemoError::NotEmpty { table: "teams" }),
+        "{err}"
+    );
     assert!(err.to_string().contains("teams"));
     for table in TABLE_NAMES {
         let n = int(&store, &format!("SELECT count(*) FROM {table}"));

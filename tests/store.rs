@@ -97,3 +97,14 @@ fn opening_a_file_that_is_not_a_database_fails_clearly() {
         "this is not sqlite, and not empty either ......................"
     );
 }
+
+#[test]
+fn new_databases_use_16_kib_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("p.db")).unwrap();
+    let page: i64 = store
+        .conn()
+        .pragma_query_value(None, "page_size", |r| r.get(0))
+        .unwrap();
+    assert_eq!(page, 16_384);
+}

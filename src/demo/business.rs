@@ -22,39 +22,51 @@ fn date(t: i64) -> NaiveDate {
 }
 
 fn epoch(d: NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp()
+    d.and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+        .timestamp()
 }
 
-/// Baselines and targets per archetype: (metric, unit, title, elite, struggling).
-const BOUND_KRS: [(&str, &str, &str, (f64, f64), (f64, f64)); 4] = [
-    (
-        "dora.deployment_frequency",
-        "deploy-days/week",
-        "Deploy on more days each week",
-        (4.6, 5.0),
-        (0.8, 2.0),
-    ),
-    (
-        "dora.lead_time",
-        "hours",
-        "Cut median lead time for changes",
-        (6.0, 4.0),
-        (320.0, 160.0),
-    ),
-    (
-        "dora.change_failure_rate",
-        "%",
-        "Lower change failure rate",
-        (4.0, 3.0),
-        (24.0, 15.0),
-    ),
-    (
-        "slo.budget_remaining",
-        "%",
-        "Keep error budget remaining above target",
-        (40.0, 50.0),
-        (10.0, 35.0),
-    ),
+/// A key result bound to a metric, with (baseline, target) for the elite and the struggling
+/// archetype; the others sit in between.
+struct BoundKr {
+    metric: &'static str,
+    unit: &'static str,
+    title: &'static str,
+    elite: (f64, f64),
+    struggling: (f64, f64),
+}
+
+const BOUND_KRS: [BoundKr; 4] = [
+    BoundKr {
+        metric: "dora.deployment_frequency",
+        unit: "deploy-days/week",
+        title: "Deploy on more days each week",
+        elite: (4.6, 5.0),
+        struggling: (0.8, 2.0),
+    },
+    BoundKr {
+        metric: "dora.lead_time",
+        unit: "hours",
+        title: "Cut median lead time for changes",
+        elite: (6.0, 4.0),
+        struggling: (320.0, 160.0),
+    },
+    BoundKr {
+        metric: "dora.change_failure_rate",
+        unit: "%",
+        title: "Lower change failure rate",
+        elite: (4.0, 3.0),
+        struggling: (24.0, 15.0),
+    },
+    BoundKr {
+        metric: "slo.budget_remaining",
+        unit: "%",
+        title: "Keep error budget remaining above target",
+        elite: (40.0, 50.0),
+        struggling: (10.0, 35.0),
+    },
 ];
 
 fn write_okrs(sink: &mut Sink, ctx: &Ctx, team: &TeamSpec) -> Result<(), DemoError> {
@@ -65,9 +77,8 @@ fn write_okrs(sink: &mut Sink, ctx: &Ctx, team: &TeamSpec) -> Result<(), DemoErr
         "medium" => 0.6,
         _ => 1.0,
     };
-    let lerp = |(a, b): (f64, f64), (c, d): (f64, f64)| {
-        (a + (c - a) * weight, b + (d - b) * weight)
-    };
+    let lerp =
+        |(a, b): (f64, f64), (c, d): (f64, f64)| (a + (c - a) * weight, b + (d - b) * weight);
     let now = date(ctx.now);
     let (mut year, mut q) = (now.year(), (now.month0() / 3) as i32);
     let mut quarters = Vec::new();
@@ -99,9 +110,14 @@ fn write_okrs(sink: &mut Sink, ctx: &Ctx, team: &TeamSpec) -> Result<(), DemoErr
                 format_args!("okr/{}/{period}/{title}", team.name),
                 format_args!("https://okr.example/acme/{}/{period}", team.name),
             );
-            let oid = sink.insert(Table::Objectives, IMPORT, &[&title, &team.name, &period, &status])?;
-            for (metric, unit, kr_title, elite, struggling) in &BOUND_KRS[krs] {
-                let (baseline, target) = lerp(*elite, *struggling);
+            let oid = sink.insert(
+                Table::Objectives,
+                IMPORT,
+                &[&title, &team.name, &period, &status],
+            )?;
+            for kr in &BOUND_KRS[krs] {
+                let (metric, unit, kr_title) = (&kr.metric, &kr.unit, &kr.title);
+                let (baseline, target) = lerp(kr.elite, kr.struggling);
                 // Later quarters start from better baselines.
                 let drift = 1.0 - 0.03 * k as f64;
                 let (baseline, target) = if *metric == "dora.deployment_frequency"
@@ -119,7 +135,15 @@ fn write_okrs(sink: &mut Sink, ctx: &Ctx, team: &TeamSpec) -> Result<(), DemoErr
                 sink.insert(
                     Table::KeyResults,
                     IMPORT,
-                    &[&oid, kr_title, metric, unit, &round(baseline), &round(target), &None::<f64>],
+                    &[
+                        &oid,
+                        kr_title,
+                        metric,
+                        unit,
+                        &round(baseline),
+                        &round(target),
+                        &None::<f64>,
+                    ],
                 )?;
             }
             // One key result typed in by hand, not bound to a metric.
@@ -152,7 +176,14 @@ fn rng_unit(rng: &mut super::sampling::DemoRng) -> f64 {
 }
 
 const TICKET_LABELS: [&str; 8] = [
-    "bug", "how-to", "billing", "performance", "outage", "data-export", "login", "feature-request",
+    "bug",
+    "how-to",
+    "billing",
+    "performance",
+    "outage",
+    "data-export",
+    "login",
+    "feature-request",
 ];
 const TICKET_TITLES: [&str; 6] = [
     "Customer cannot download invoice",
@@ -181,7 +212,14 @@ fn write_support(sink: &mut Sink, ctx: &Ctx, team: &TeamSpec) -> Result<(), Demo
             };
             let resolved = created + (lognormal(&mut rng, 1.5, 0.9) * DAY as f64) as i64;
             let (status, resolved_at) = if resolved < ctx.now {
-                (if chance(&mut rng, 0.7) { "closed" } else { "solved" }, Some(resolved))
+                (
+                    if chance(&mut rng, 0.7) {
+                        "closed"
+                    } else {
+                        "solved"
+                    },
+                    Some(resolved),
+                )
             } else if chance(&mut rng, 0.5) {
                 ("pending", None)
             } else {
@@ -196,7 +234,16 @@ fn write_support(sink: &mut Sink, ctx: &Ctx, team: &TeamSpec) -> Result<(), Demo
             sink.insert(
                 Table::SupportTickets,
                 IMPORT,
-                &[&title, service, &team.name, &priority, &status, &created, &resolved_at, &labels],
+                &[
+                    &title,
+                    service,
+                    &team.name,
+                    &priority,
+                    &status,
+                    &created,
+                    &resolved_at,
+                    &labels,
+                ],
             )?;
         }
         t += 7 * DAY;
@@ -220,7 +267,11 @@ fn write_costs(sink: &mut Sink, ctx: &Ctx, team: &TeamSpec) -> Result<(), DemoEr
         }
         let growth = 0.85 + 0.3 * (from - ctx.start) as f64 / (ctx.now - ctx.start) as f64;
         let estimate = (team.arch.monthly_cost * growth * (1.0 + 0.04 * normal(&mut rng))).round();
-        let drift = if team.name == "platform" && from >= realloc_from { 1.3 } else { 1.0 };
+        let drift = if team.name == "platform" && from >= realloc_from {
+            1.3
+        } else {
+            1.0
+        };
         let finance = (estimate * drift * (1.0 + 0.03 * normal(&mut rng))).round();
         let ci = (team.arch.monthly_cost * 0.08 * growth).round();
         let key = format!("{}-{:02}", month.year(), month.month());
@@ -236,13 +287,32 @@ fn write_costs(sink: &mut Sink, ctx: &Ctx, team: &TeamSpec) -> Result<(), DemoEr
             sink.insert(
                 Table::Costs,
                 IMPORT,
-                &[&from, &to, &team.name, &None::<&str>, &category, &amount, &"USD", &source],
+                &[
+                    &from,
+                    &to,
+                    &team.name,
+                    &None::<&str>,
+                    &category,
+                    &amount,
+                    &"USD",
+                    &source,
+                ],
             )?;
         }
         month = next;
     }
     Ok(())
 }
+
+/// (at, team, service, metric, title, body)
+type Decision = (
+    i64,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+);
 
 /// The decision log, including a metric that drove a wrong decision.
 pub(crate) fn write_annotations(
@@ -252,10 +322,14 @@ pub(crate) fn write_annotations(
 ) -> Result<(), DemoError> {
     let last_december = {
         let d = date(ctx.now);
-        let year = if d.month() == 12 && d.day() >= 20 { d.year() } else { d.year() - 1 };
+        let year = if d.month() == 12 && d.day() >= 20 {
+            d.year()
+        } else {
+            d.year() - 1
+        };
         NaiveDate::from_ymd_opt(year, 12, 20).map_or(ctx.now, epoch)
     };
-    let entries: [(i64, Option<&str>, Option<&str>, Option<&str>, &str, &str); 7] = [
+    let entries: [Decision; 7] = [
         (
             ctx.now - story::TRUNK_BASED_DAYS_AGO * DAY,
             Some(story::TRUNK_BASED_TEAM),
@@ -324,7 +398,11 @@ pub(crate) fn write_annotations(
             format_args!("decision-{}", k + 1),
             format_args!("https://wiki.example/acme/decision-log#decision-{}", k + 1),
         );
-        sink.insert(Table::Annotations, IMPORT, &[at, team, service, metric, title, body])?;
+        sink.insert(
+            Table::Annotations,
+            IMPORT,
+            &[at, team, service, metric, title, body],
+        )?;
     }
     Ok(())
 }

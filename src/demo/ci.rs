@@ -83,7 +83,16 @@ impl<'a> Ci<'a> {
             if chance(&mut self.rng, self.arch.flaky_share) {
                 let queued = end + minutes(&mut self.rng, 6.0, 0.6);
                 let m = self.build_minutes(queued);
-                self.write(sink, Run { attempt: 2, queued, minutes: m, fail: false, ..run })?;
+                self.write(
+                    sink,
+                    Run {
+                        attempt: 2,
+                        queued,
+                        minutes: m,
+                        fail: false,
+                        ..run
+                    },
+                )?;
             } else {
                 let fix = end + minutes(&mut self.rng, 35.0, 0.8);
                 let queued = fix.min(by.max(end + 60));
@@ -92,7 +101,13 @@ impl<'a> Ci<'a> {
                 let m = self.build_minutes(queued);
                 self.write(
                     sink,
-                    Run { sha: &fix_sha, queued, minutes: m, fail: false, ..run },
+                    Run {
+                        sha: &fix_sha,
+                        queued,
+                        minutes: m,
+                        fail: false,
+                        ..run
+                    },
                 )?;
             }
         }
@@ -120,7 +135,16 @@ impl<'a> Ci<'a> {
         {
             let queued = end + minutes(&mut self.rng, 10.0, 0.5);
             let m = self.build_minutes(queued);
-            self.write(sink, Run { attempt: 2, queued, minutes: m, fail: false, ..run })?;
+            self.write(
+                sink,
+                Run {
+                    attempt: 2,
+                    queued,
+                    minutes: m,
+                    fail: false,
+                    ..run
+                },
+            )?;
         }
         Ok(())
     }
@@ -230,7 +254,11 @@ impl<'a> Ci<'a> {
             ],
         )?;
         let jobs: &[(&str, f64, f64)] = match run.workflow {
-            "ci" => &[("lint", 0.0, 0.25), ("build", 0.0, 0.35), ("test", 0.35, 1.0)],
+            "ci" => &[
+                ("lint", 0.0, 0.25),
+                ("build", 0.0, 0.35),
+                ("test", 0.35, 1.0),
+            ],
             "e2e" => &[("e2e-chrome", 0.0, 1.0), ("e2e-firefox", 0.0, 0.9)],
             _ => &[("build-image", 0.0, 0.4), ("deploy", 0.4, 1.0)],
         };
@@ -240,7 +268,11 @@ impl<'a> Ci<'a> {
             let jf = started + (span * to) as i64;
             let last = k == jobs.len() - 1;
             let (jstatus, jconc, jstart, jfin) = if jf < self.now && finished_opt.is_some() {
-                let c = if run.fail && last { "failure" } else { "success" };
+                let c = if run.fail && last {
+                    "failure"
+                } else {
+                    "success"
+                };
                 ("completed", Some(c), Some(js), Some(jf))
             } else if js < self.now && started_opt.is_some() {
                 ("in_progress", None, Some(js), None)

@@ -1,65 +1,14 @@
-//! Changes (pull requests), deployments chained per service and environment, the links
-//! between them, and the remediation (rollbacks, hotfixes) that follows risky deployments.
+//! Deployments chained per service and environment, the links
+//! between them and the changes they ship, and the remediation (rollbacks, hotfixes) that follows risky deployments.
 
 use super::calendar::{DayKind, TeamCalendar};
+use super::changes::{Change, ChangeState, FIX, OBJECT_COUNT, generate_changes};
 use super::ci::Ci;
 use super::operations::{IncidentPlan, deploy_story, plan_incident};
 use super::org::{DeployMode, ServiceSpec, TeamSpec};
-use super::sampling::{
-    DemoRng, between, chance, lognormal, minutes, pick, poisson, pseudonym, sha, stream, weighted,
-};
+use super::sampling::{DemoRng, between, chance, minutes, pick, pseudonym, sha, stream, weighted};
 use super::sink::{GITHUB, Sink, Table};
-use super::{Ctx, DemoError, story};
-
-const VERBS: [&str; 8] = [
-    "Add", "Fix", "Refactor", "Bump", "Remove", "Improve", "Handle", "Migrate",
-];
-const OBJECTS: [&str; 14] = [
-    "retry on upstream timeout",
-    "idempotency keys",
-    "pagination of list endpoint",
-    "request metrics",
-    "flaky integration test",
-    "config loading",
-    "error messages",
-    "dependency versions",
-    "cache invalidation",
-    "request validation",
-    "stale feature flags",
-    "connection pool sizing",
-    "structured logging",
-    "schema migration",
-];
-const LABELS: [&str; 4] = [
-    r#"["feature"]"#,
-    r#"["bug"]"#,
-    r#"["dependencies"]"#,
-    r#"["tech-debt"]"#,
-];
-const HOTFIX_LABELS: &str = r#"["hotfix","bug"]"#;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ChangeState {
-    Merged,
-    Open,
-    Closed,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Change {
-    state: ChangeState,
-    first_commit: i64,
-    opened: i64,
-    first_review: Option<i64>,
-    merged: i64,
-    additions: i64,
-    deletions: i64,
-    verb: u8,
-    object: u8,
-    author: u8,
-    hotfix: bool,
-    sha: String,
-}
+use super::{Ctx, DemoError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Env {
@@ -142,65 +91,6 @@ pub(crate) fn write_service(
     sim.write(sink)
 }
 
-fn generate_changes(
-    ctx: &Ctx,
-    team: &TeamSpec,
-    service: &ServiceSpec,
-    cal: &TeamCalendar,
-) -> Vec<Change> {
-    let mut rng = stream(ctx.seed, &["changes", &service.name]);
-    let arch = team.arch;
-    let trunk_since = ctx.now - story::TRUNK_BASED_DAYS_AGO * 86_400;
-    let span = (ctx.now - ctx.start) as f64;
-    let mut out = Vec::new();
-    for day in &cal.days {
-        // Teams grow a little over the history.
-        let growth = 0.85 + 0.3 * (day.midnight - ctx.start) as f64 / span;
-        let n = poisson(&mut rng, arch.changes_per_day * team.size * day.activity() * growth);
-        for _ in 0..n {
-            let merged = cal.work_time(&mut rng, day);
-            let before_trunk = team.name == story::TRUNK_BASED_TEAM && merged < trunk_since;
-            let (slow, big) = if before_trunk { (2.5, 1.8) } else { (1.0, 1.0) };
-            let review = minutes(&mut rng, arch.review_h * 60.0 * slow, 0.9);
-            let pickup = minutes(&mut rng, arch.pickup_h * 60.0 * slow, 1.0);
-            let coding = minutes(&mut rng, arch.coding_h * 60.0 * slow, 1.0);
-            let first_review = merged - review;
-            let opened = first_review - pickup;
-            let first_commit = opened - coding;
-            let additions = lognormal(&mut rng, arch.pr_lines_median * big, 1.0)
-                .round()
-                .max(1.0) as i64;
-            let deletions = (additions as f64 * between(&mut rng, 5, 70) as f64 / 100.0) as i64;
-            let state = if opened >= ctx.now {
-                continue;
-            } else if merged >= ctx.now {
-                ChangeState::Open
-            } else if chance(&mut rng, 0.03) {
-                ChangeState::Closed
-            } else {
-                ChangeState::Merged
-            };
-            let mut merge_sha = String::with_capacity(40);
-            sha(&mut rng, &mut merge_sha);
-            out.push(Change {
-                state,
-                first_commit,
-                opened,
-                first_review: (first_review < ctx.now).then_some(first_review),
-                merged,
-                additions,
-                deletions,
-                verb: between(&mut rng, 0, VERBS.len() as i64) as u8,
-                object: between(&mut rng, 0, OBJECTS.len() as i64) as u8,
-                author: between(&mut rng, 0, 8) as u8,
-                hotfix: false,
-                sha: merge_sha,
-            });
-        }
-    }
-    out
-}
-
 impl Sim<'_> {
     fn run(&mut self) {
         let arch = self.team.arch;
@@ -274,13 +164,23 @@ impl Sim<'_> {
     fn release(&mut self, slot: i64, upto: usize) {
         let arch = self.team.arch;
         let ships: Vec<u32> = self.merged[self.cursor..upto].to_vec();
-        let head = self.changes[*ships.last().unwrap_or(&0) as usize].sha.clone();
+        let head = self.changes[*ships.last().unwrap_or(&0) as usize]
+            .sha
+            .clone();
         let mut t = slot;
         if chance(&mut self.rng, arch.staging_share) {
             let dur = minutes(&mut self.rng, arch.deploy_minutes * 0.7, 0.3);
             let start = t - dur - between(&mut self.rng, 600, 2400);
             let ok = !chance(&mut self.rng, arch.deploy_fail / 2.0);
-            self.push(Env::Staging, ok, Kind::Regular, start, dur, head.clone(), Vec::new());
+            self.push(
+                Env::Staging,
+                ok,
+                Kind::Regular,
+                start,
+                dur,
+                head.clone(),
+                Vec::new(),
+            );
             if !ok {
                 // A broken staging deploy holds the train; the changes wait for the next slot.
                 self.last_finish = t;
@@ -290,7 +190,15 @@ impl Sim<'_> {
         self.cursor = upto;
         if chance(&mut self.rng, arch.deploy_fail) {
             let dur = minutes(&mut self.rng, arch.deploy_minutes * 0.6, 0.4);
-            self.push(Env::Production, false, Kind::Regular, t, dur, head.clone(), ships.clone());
+            self.push(
+                Env::Production,
+                false,
+                Kind::Regular,
+                t,
+                dur,
+                head.clone(),
+                ships.clone(),
+            );
             t += dur + minutes(&mut self.rng, 25.0, 0.5);
         }
         let dur = minutes(&mut self.rng, arch.deploy_minutes, 0.3);
@@ -301,7 +209,15 @@ impl Sim<'_> {
             .iter()
             .map(|&i| self.changes[i as usize].additions + self.changes[i as usize].deletions)
             .sum();
-        let idx = self.push(Env::Production, true, Kind::Regular, t, dur, head.clone(), ships);
+        let idx = self.push(
+            Env::Production,
+            true,
+            Kind::Regular,
+            t,
+            dur,
+            head.clone(),
+            ships,
+        );
         let prev_good = std::mem::replace(&mut self.last_good_sha, head);
         self.after_success(idx, size, prev_good);
     }
@@ -368,7 +284,15 @@ impl Sim<'_> {
                 let start = noticed + minutes(&mut self.rng, 15.0, 0.5);
                 let dur = minutes(&mut self.rng, arch.deploy_minutes * 0.5, 0.3);
                 if start + dur < self.ctx.now && !prev_good.is_empty() {
-                    let i = self.push(Env::Production, true, Kind::Rollback, start, dur, prev_good, Vec::new());
+                    let i = self.push(
+                        Env::Production,
+                        true,
+                        Kind::Rollback,
+                        start,
+                        dur,
+                        prev_good,
+                        Vec::new(),
+                    );
                     remedy_done = Some(self.deploys[i].finished);
                 }
             }
@@ -438,8 +362,8 @@ impl Sim<'_> {
             merged,
             additions,
             deletions: between(&mut self.rng, 0, additions),
-            verb: 1,
-            object: between(&mut self.rng, 0, OBJECTS.len() as i64) as u8,
+            verb: FIX,
+            object: between(&mut self.rng, 0, OBJECT_COUNT) as u8,
             author: between(&mut self.rng, 0, 8) as u8,
             hotfix: true,
             sha: merge_sha.clone(),
@@ -449,7 +373,15 @@ impl Sim<'_> {
         let mut ships: Vec<u32> = self.merged[self.cursor..upto].to_vec();
         self.cursor = upto;
         ships.push(self.changes.len() as u32 - 1);
-        let i = self.push(Env::Production, true, Kind::Hotfix, start, dur, merge_sha.clone(), ships);
+        let i = self.push(
+            Env::Production,
+            true,
+            Kind::Hotfix,
+            start,
+            dur,
+            merge_sha.clone(),
+            ships,
+        );
         self.last_good_sha = merge_sha;
         Some(self.deploys[i].finished)
     }
@@ -464,23 +396,8 @@ impl Sim<'_> {
         let authors: Vec<String> = (0..8).map(|k| pseudonym("dev", team, k)).collect();
         for (i, c) in self.changes.iter().enumerate() {
             let number = i + 1;
-            title.clear();
-            title.push_str(VERBS[c.verb as usize]);
-            title.push(' ');
-            title.push_str(OBJECTS[c.object as usize]);
-            if c.hotfix {
-                title.insert_str(0, "Hotfix: ");
-            }
-            let labels = if c.hotfix {
-                HOTFIX_LABELS
-            } else {
-                LABELS[match c.verb {
-                    1 => 1,
-                    3 => 2,
-                    2 | 4 => 3,
-                    _ => 0,
-                }]
-            };
+            c.title(&mut title);
+            let labels = c.labels();
             let (state, merged, merge_sha) = match c.state {
                 ChangeState::Merged => ("merged", Some(c.merged), Some(c.sha.as_str())),
                 ChangeState::Open => ("open", None, None),
@@ -538,7 +455,16 @@ impl Sim<'_> {
             let id = sink.insert(
                 Table::Deployments,
                 GITHUB,
-                &[svc, team, &env, &status, &kind, &d.started, &d.finished, &d.sha],
+                &[
+                    svc,
+                    team,
+                    &env,
+                    &status,
+                    &kind,
+                    &d.started,
+                    &d.finished,
+                    &d.sha,
+                ],
             )?;
             dep_ids.push(id);
             for &c in &d.ships {

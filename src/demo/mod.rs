@@ -10,6 +10,7 @@
 mod alerts;
 mod business;
 mod calendar;
+mod changes;
 mod ci;
 mod delivery;
 mod operations;
@@ -131,7 +132,9 @@ pub fn generate(store: &mut Store, opts: &DemoOptions) -> Result<DemoSummary, De
     let days = opts.scale.history_days();
     let start = (now - days * 86_400).div_euclid(86_400) * 86_400;
     if start < 0 || now > 32_503_680_000 {
-        return Err(DemoError::Anchor { anchor: opts.anchor });
+        return Err(DemoError::Anchor {
+            anchor: opts.anchor,
+        });
     }
     let ctx = Ctx {
         seed: opts.seed,
@@ -140,9 +143,13 @@ pub fn generate(store: &mut Store, opts: &DemoOptions) -> Result<DemoSummary, De
         start,
     };
 
+    // New database files already have 16 KiB pages (see `Store::open`).
     let conn = store.conn_mut();
     let saved = Pragmas::save(conn).map_err(DemoError::write("pragmas"))?;
     Pragmas::bulk(conn).map_err(DemoError::write("pragmas"))?;
+    // Negative means KiB: 1 GiB keeps the indexes that grow in random order in memory.
+    conn.pragma_update(None, "cache_size", -1_048_576)
+        .map_err(DemoError::write("pragmas"))?;
     let result = write_all(conn, &ctx, opts);
     let restored = saved.restore(conn).map_err(DemoError::write("pragmas"));
     let per_table = result?;
@@ -225,16 +232,16 @@ impl Pragmas {
     fn bulk(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
         if is_wal(conn)? {
             // Fails harmlessly (stays WAL) when another connection has the file open.
-            let _: String = conn.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))?;
+            let _: String =
+                conn.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))?;
         }
         conn.pragma_update(None, "synchronous", "OFF")?;
-        // Negative means KiB: 512 MiB keeps the indexes that grow in random order in memory.
-        conn.pragma_update(None, "cache_size", -524_288)?;
         conn.pragma_update(None, "foreign_keys", "OFF")
     }
 
     fn restore(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-        let _: String = conn.pragma_update_and_check(None, "journal_mode", &self.journal_mode, |r| r.get(0))?;
+        let _: String =
+            conn.pragma_update_and_check(None, "journal_mode", &self.journal_mode, |r| r.get(0))?;
         conn.pragma_update(None, "synchronous", self.synchronous)?;
         conn.pragma_update(None, "cache_size", self.cache_size)?;
         conn.pragma_update(None, "foreign_keys", self.foreign_keys)

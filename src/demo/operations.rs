@@ -102,7 +102,11 @@ pub(crate) fn plan_incident(
         _ => 1.8,
     };
     let hour = cal.local_hour(created);
-    let off_hours = if (8.0..19.0).contains(&hour) { 1.0 } else { 1.7 };
+    let off_hours = if (8.0..19.0).contains(&hour) {
+        1.0
+    } else {
+        1.7
+    };
     let auto = chance(rng, [0.0, 0.0, 0.1, 0.35][i]);
     let ack_median = [3.5, 6.0, 14.0, 40.0][i] * team_factor * off_hours;
     let ack = if auto && chance(rng, 0.6) {
@@ -201,7 +205,10 @@ fn infra_incidents(
     cal: &TeamCalendar,
 ) -> Vec<IncidentPlan> {
     let months = (ctx.now - ctx.start) as f64 / (30.0 * 86_400.0);
-    let n = poisson(rng, team.arch.infra_incidents_per_month * team.size * team.size * months);
+    let n = poisson(
+        rng,
+        team.arch.infra_incidents_per_month * team.size * team.size * months,
+    );
     let mut out = Vec::new();
     for _ in 0..n {
         let created = between(rng, ctx.start + 86_400, ctx.now);
@@ -269,21 +276,39 @@ fn write_incident(
     let monitor = format!("monitor:{}.error_rate", service.name);
     let mut events: Vec<(i64, &str, &str, String)> = Vec::with_capacity(6);
     events.push((p.created, "trigger", &monitor, p.title.clone()));
-    events.push((p.created, "assign", primary, "Assigned to primary on-call".into()));
+    events.push((
+        p.created,
+        "assign",
+        primary,
+        "Assigned to primary on-call".into(),
+    ));
     let slow_ack = p.ack.is_none_or(|a| a - p.created > 5 * 60);
     if p.sev <= 2 && slow_ack {
         let at = p.created + 5 * 60;
-        events.push((at, "escalate", "escalation-policy", "Escalated to level 2".into()));
+        events.push((
+            at,
+            "escalate",
+            "escalation-policy",
+            "Escalated to level 2".into(),
+        ));
     }
     if let Some(a) = p.ack {
-        let who = if p.sev <= 2 && slow_ack { secondary } else { primary };
+        let who = if p.sev <= 2 && slow_ack {
+            secondary
+        } else {
+            primary
+        };
         events.push((a, "acknowledge", who, String::new()));
     }
     if let (Some(r), Some(remedy)) = (p.resolved, p.remedy) {
         events.push((r - 120, "note", primary, remedy.into()));
     }
     if let Some(r) = p.resolved {
-        let who = if p.auto { "pagerduty-auto-resolve" } else { primary };
+        let who = if p.auto {
+            "pagerduty-auto-resolve"
+        } else {
+            primary
+        };
         events.push((r, "resolve", who, String::new()));
     }
     events.sort_by_key(|e| e.0);
@@ -352,7 +377,11 @@ fn write_actions(
         _ => between(rng, 1, 3),
     };
     // About one postmortem in five produces no prevent or mitigate item.
-    let allowed: &[usize] = if chance(rng, 0.2) { &[0, 2, 3] } else { &[0, 1, 2, 3, 4] };
+    let allowed: &[usize] = if chance(rng, 0.2) {
+        &[0, 2, 3]
+    } else {
+        &[0, 1, 2, 3, 4]
+    };
     let due_days = [14, 21, 30][usize::from(sev - 1)];
     let priority = ["Highest", "High", "Medium"][usize::from(sev - 1)];
     for _ in 0..count {

@@ -250,8 +250,18 @@ const SMALL: [Seed; 4] = [
 
 /// Domains for the extra teams of the large dataset; each gets an archetype in turn.
 const LARGE_DOMAINS: [&str; 12] = [
-    "checkout", "identity", "mobile", "growth", "fulfilment", "catalog", "pricing", "messaging",
-    "analytics", "storage", "compliance", "partner",
+    "checkout",
+    "identity",
+    "mobile",
+    "growth",
+    "fulfilment",
+    "catalog",
+    "pricing",
+    "messaging",
+    "analytics",
+    "storage",
+    "compliance",
+    "partner",
 ];
 const LARGE_SUFFIXES: [(&str, &str, f64); 4] = [
     ("api", "tier-1", 80_000.0),
@@ -298,7 +308,11 @@ pub(crate) fn teams(ctx: &Ctx) -> Vec<TeamSpec> {
         for i in 0..LARGE_EXTRA_TEAMS {
             let domain = LARGE_DOMAINS[i % LARGE_DOMAINS.len()];
             let name = format!("{domain}-{}", i / LARGE_DOMAINS.len() + 1);
-            let jira = format!("{}{}", domain[..3].to_ascii_uppercase(), i / LARGE_DOMAINS.len());
+            let jira = format!(
+                "{}{}",
+                domain[..3].to_ascii_uppercase(),
+                i / LARGE_DOMAINS.len()
+            );
             out.push(TeamSpec {
                 display: name.clone(),
                 tz: LARGE_ZONES[i % LARGE_ZONES.len()],

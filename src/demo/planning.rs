@@ -93,12 +93,24 @@ pub(crate) fn write_team(
         let n = first_sprint + k as i64;
         sink.prov(
             format_args!("sprint-{n}"),
-            format_args!("https://jira.example/secure/RapidBoard.jspa?rapidView={}&sprint={n}", team.jira),
+            format_args!(
+                "https://jira.example/secure/RapidBoard.jspa?rapidView={}&sprint={n}",
+                team.jira
+            ),
         );
         sink.insert(
             Table::Sprints,
             JIRA,
-            &[&team.board, &team.name, &name, &state, &start, &end, &completed, &goal],
+            &[
+                &team.board,
+                &team.name,
+                &name,
+                &state,
+                &start,
+                &end,
+                &completed,
+                &goal,
+            ],
         )?;
     }
 
@@ -120,13 +132,29 @@ pub(crate) fn write_team(
             } else {
                 start - between(&mut rng, 0, 86_400)
             };
-            let created = if late { added - between(&mut rng, 600, 86_400) } else { added - between(&mut rng, 86_400, 50 * 86_400) };
+            let created = if late {
+                added - between(&mut rng, 600, 86_400)
+            } else {
+                added - between(&mut rng, 86_400, 50 * 86_400)
+            };
             let category = weighted(&mut rng, &team.arch.work_mix);
-            let category = if late && chance(&mut rng, 0.6) { 3 } else { category };
-            let heavy = if team.arch.label == "struggling" { 2.0 } else { 0.6 };
+            let category = if late && chance(&mut rng, 0.6) {
+                3
+            } else {
+                category
+            };
+            let heavy = if team.arch.label == "struggling" {
+                2.0
+            } else {
+                0.6
+            };
             let points = POINTS[weighted(&mut rng, &[1.0, 2.0, 2.0, 1.5, heavy])];
             let milestone = (category == 0)
-                .then(|| milestones.iter().rposition(|m| m.start <= created && m.done.is_none_or(|d| d > created)))
+                .then(|| {
+                    milestones
+                        .iter()
+                        .rposition(|m| m.start <= created && m.done.is_none_or(|d| d > created))
+                })
                 .flatten();
             items.push(Item {
                 key,
@@ -136,7 +164,7 @@ pub(crate) fn write_team(
                 started: None,
                 resolved: None,
                 status: "To Do",
-                title: *pick(&mut rng, &ITEM_TITLES),
+                title: ITEM_TITLES[between(&mut rng, 0, ITEM_TITLES.len() as i64) as usize],
                 milestone,
                 sprints: vec![(k, added, None)],
                 transitions: Vec::new(),
@@ -158,8 +186,14 @@ pub(crate) fn write_team(
                 finished.push(it);
                 continue;
             }
-            let p = if carried_before { 0.85 } else { team.arch.sprint_completion };
-            let begin = it.started.unwrap_or_else(|| added.max(start) + between(&mut rng, 0, 5 * 86_400));
+            let p = if carried_before {
+                0.85
+            } else {
+                team.arch.sprint_completion
+            };
+            let begin = it
+                .started
+                .unwrap_or_else(|| added.max(start) + between(&mut rng, 0, 5 * 86_400));
             let resolve = begin + (lognormal(&mut rng, 0.9 * it.points, 0.5) * 86_400.0) as i64;
             if it.started.is_none() && begin < ctx.now.min(end) {
                 it.started = Some(begin);
@@ -168,7 +202,10 @@ pub(crate) fn write_team(
             }
             let done = chance(&mut rng, p) && resolve < end && resolve < ctx.now;
             if done {
-                let review = resolve - between(&mut rng, 3600, 86_400).min(resolve - begin - 60).max(60);
+                let review = resolve
+                    - between(&mut rng, 3600, 86_400)
+                        .min(resolve - begin - 60)
+                        .max(60);
                 it.transitions.push((review, "In Progress", "In Review"));
                 it.transitions.push((resolve, "In Review", "Done"));
                 it.status = "Done";
@@ -262,10 +299,30 @@ fn write_items(
 
 fn milestone_names(team: &TeamSpec) -> [String; 4] {
     let fixed: Option<[&str; 4]> = match team.name.as_str() {
-        "payments" => Some(["Checkout v2", "SEPA Instant payouts", "3-D Secure 2 rollout", "Multi-currency ledger"]),
-        "search" => Some(["Typo tolerance", "Index rebuild under 1 h", "Semantic search beta", "Personalised ranking"]),
-        "platform" => Some(["Kubernetes upgrade", "Zero-trust service auth", "Self-service environments", "Observability migration"]),
-        "billing-legacy" => Some(["Extract invoice renderer", "Dunning rewrite", "Tax engine migration", "Usage-based billing"]),
+        "payments" => Some([
+            "Checkout v2",
+            "SEPA Instant payouts",
+            "3-D Secure 2 rollout",
+            "Multi-currency ledger",
+        ]),
+        "search" => Some([
+            "Typo tolerance",
+            "Index rebuild under 1 h",
+            "Semantic search beta",
+            "Personalised ranking",
+        ]),
+        "platform" => Some([
+            "Kubernetes upgrade",
+            "Zero-trust service auth",
+            "Self-service environments",
+            "Observability migration",
+        ]),
+        "billing-legacy" => Some([
+            "Extract invoice renderer",
+            "Dunning rewrite",
+            "Tax engine migration",
+            "Usage-based billing",
+        ]),
         _ => None,
     };
     match fixed {
@@ -276,14 +333,34 @@ fn milestone_names(team: &TeamSpec) -> [String; 4] {
 
 /// Two delivered milestones (one late), one in flight (slipping for the struggling team,
 /// whose due date has passed) and one just started.
-fn write_milestones(sink: &mut Sink, ctx: &Ctx, team: &TeamSpec) -> Result<Vec<MilestoneSpec>, DemoError> {
+fn write_milestones(
+    sink: &mut Sink,
+    ctx: &Ctx,
+    team: &TeamSpec,
+) -> Result<Vec<MilestoneSpec>, DemoError> {
     let h = ctx.now - ctx.start;
     let day = 86_400;
     let slipping = team.arch.label == "struggling";
     let plan = [
-        (ctx.start, ctx.start + h * 3 / 10, Some(ctx.start + h * 3 / 10 - 5 * day)),
-        (ctx.start + h / 4, ctx.start + h * 55 / 100, Some(ctx.start + h * 55 / 100 + 9 * day)),
-        (ctx.start + h / 2, if slipping { ctx.now - 20 * day } else { ctx.now + 45 * day }, None),
+        (
+            ctx.start,
+            ctx.start + h * 3 / 10,
+            Some(ctx.start + h * 3 / 10 - 5 * day),
+        ),
+        (
+            ctx.start + h / 4,
+            ctx.start + h * 55 / 100,
+            Some(ctx.start + h * 55 / 100 + 9 * day),
+        ),
+        (
+            ctx.start + h / 2,
+            if slipping {
+                ctx.now - 20 * day
+            } else {
+                ctx.now + 45 * day
+            },
+            None,
+        ),
         (ctx.now - 60 * day, ctx.now + 120 * day, None),
     ];
     let mut out = Vec::new();
@@ -293,14 +370,31 @@ fn write_milestones(sink: &mut Sink, ctx: &Ctx, team: &TeamSpec) -> Result<Vec<M
         let n = sink.next_id(Table::Milestones);
         sink.prov(
             format_args!("version-{}", 20_000 + n),
-            format_args!("https://jira.example/projects/{}/versions/{}", team.jira, 20_000 + n),
+            format_args!(
+                "https://jira.example/projects/{}/versions/{}",
+                team.jira,
+                20_000 + n
+            ),
         );
         let id = sink.insert(
             Table::Milestones,
             JIRA,
-            &[&name, &team.name, &description, &status, &start, &due, &done],
+            &[
+                &name,
+                &team.name,
+                &description,
+                &status,
+                &start,
+                &due,
+                &done,
+            ],
         )?;
-        out.push(MilestoneSpec { id, name, start, done });
+        out.push(MilestoneSpec {
+            id,
+            name,
+            start,
+            done,
+        });
     }
     Ok(out)
 }

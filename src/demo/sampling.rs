@@ -66,7 +66,11 @@ pub(crate) fn chance(rng: &mut DemoRng, p: f64) -> bool {
 }
 
 pub(crate) fn between(rng: &mut DemoRng, lo: i64, hi: i64) -> i64 {
-    if hi <= lo { lo } else { rng.random_range(lo..hi) }
+    if hi <= lo {
+        lo
+    } else {
+        rng.random_range(lo..hi)
+    }
 }
 
 pub(crate) fn pick<'a, T>(rng: &mut DemoRng, items: &'a [T]) -> &'a T {

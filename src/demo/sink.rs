@@ -9,32 +9,39 @@ use std::fmt::{Arguments, Write};
 /// Where a demo row claims to come from.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Source {
+    /// Position among the sources below, for the statement cache.
+    pub index: usize,
     pub name: &'static str,
     pub kind: &'static str,
     pub origin: &'static str,
 }
 
 pub(crate) const GITHUB: Source = Source {
+    index: 0,
     name: "demo-github",
     kind: "github",
     origin: "api",
 };
 pub(crate) const PAGERDUTY: Source = Source {
+    index: 1,
     name: "demo-pagerduty",
     kind: "pagerduty",
     origin: "api",
 };
 pub(crate) const DATADOG: Source = Source {
+    index: 2,
     name: "demo-datadog",
     kind: "datadog",
     origin: "api",
 };
 pub(crate) const PROMETHEUS: Source = Source {
+    index: 3,
     name: "demo-prometheus",
     kind: "prometheus",
     origin: "api",
 };
 pub(crate) const JIRA: Source = Source {
+    index: 4,
     name: "demo-jira",
     kind: "jira",
     origin: "api",
@@ -42,6 +49,7 @@ pub(crate) const JIRA: Source = Source {
 /// Finance exports, OKR sheets, support-desk exports and the decision log: typed or
 /// imported by people, so they count as manual inputs in the authenticity share.
 pub(crate) const IMPORT: Source = Source {
+    index: 5,
     name: "demo-import",
     kind: "import",
     origin: "manual",
@@ -116,7 +124,10 @@ const COLUMNS: [(&str, &str); 24] = [
         "name, service, team, description, target, window_kind, window_days, calendar_period, \
          budgeting_method, timeslice_seconds, timeslice_target",
     ),
-    ("slo_samples", "slo_id, bucket_start, bucket_seconds, good, total"),
+    (
+        "slo_samples",
+        "slo_id, bucket_start, bucket_seconds, good, total",
+    ),
     (
         "action_items",
         "incident_id, title, category, team, owner, priority, status, ticket_key, created_at, \
@@ -135,7 +146,10 @@ const COLUMNS: [(&str, &str); 24] = [
         "key, title, item_type, category, status, status_category, team, sprint_id, \
          milestone_id, epic, points, created_at, started_at, resolved_at, due_at, labels",
     ),
-    ("sprint_items", "sprint_id, work_item_id, added_at, removed_at"),
+    (
+        "sprint_items",
+        "sprint_id, work_item_id, added_at, removed_at",
+    ),
     (
         "work_item_transitions",
         "work_item_id, at, from_status, to_status",
@@ -158,13 +172,20 @@ const COLUMNS: [(&str, &str); 24] = [
 
 /// Rows per INSERT: a multi-row statement opens its cursors once per batch instead of once
 /// per row, which more than doubles the write rate.
-const BATCH: usize = 32;
+const BATCH: usize = 100;
+const SOURCES: usize = 6;
+
+/// One prepared batch INSERT for a (table, source) pair, with the source's constant
+/// provenance written as literals so each row binds only what varies.
+struct Batch<'c> {
+    stmt: CachedStatement<'c>,
+    /// Rows bound and not yet executed.
+    pending: usize,
+}
 
 pub(crate) struct Sink<'c> {
-    stmts: Vec<CachedStatement<'c>>,
-    widths: Vec<usize>,
-    /// Rows bound into each table's statement and not yet executed.
-    pending: [usize; 24],
+    tx: &'c Transaction<'c>,
+    batches: Vec<Option<Batch<'c>>>,
     counts: [u64; 24],
     synced_at: i64,
     ext: String,
@@ -173,39 +194,49 @@ pub(crate) struct Sink<'c> {
 
 impl<'c> Sink<'c> {
     pub fn new(tx: &'c Transaction<'c>, synced_at: i64) -> Result<Self, DemoError> {
-        let mut stmts = Vec::with_capacity(COLUMNS.len());
-        let mut widths = Vec::with_capacity(COLUMNS.len());
-        for (table, cols) in COLUMNS {
-            let width = cols.split(',').count();
-            let per_row = width + 7;
-            let rows: Vec<String> = (0..BATCH)
-                .map(|r| {
-                    let marks: Vec<String> =
-                        (1..=per_row).map(|i| format!("?{}", r * per_row + i)).collect();
-                    format!("({})", marks.join(", "))
-                })
-                .collect();
-            // Unused rows of the last, partial batch get a NULL id and are filtered out.
-            let sql = format!(
-                "INSERT INTO {table} (id, {cols}, source, source_kind, external_id, url, \
-                 synced_at, origin) SELECT * FROM (VALUES {}) WHERE column1 IS NOT NULL",
-                rows.join(", ")
-            );
-            stmts.push(
-                tx.prepare_cached(&sql)
-                    .map_err(DemoError::write("prepare statements"))?,
-            );
-            widths.push(width);
-        }
         Ok(Sink {
-            stmts,
-            widths,
-            pending: [0; 24],
+            tx,
+            batches: (0..COLUMNS.len() * SOURCES).map(|_| None).collect(),
             counts: [0; 24],
             synced_at,
             ext: String::with_capacity(64),
             url: String::with_capacity(160),
         })
+    }
+
+    fn prepare(&self, t: usize, source: Source) -> Result<Batch<'c>, DemoError> {
+        let (table, cols) = COLUMNS[t];
+        let per_row = cols.split(',').count() + 3;
+        let rows: Vec<String> = (0..BATCH)
+            .map(|r| {
+                let marks: Vec<String> = (1..=per_row)
+                    .map(|i| format!("?{}", r * per_row + i))
+                    .collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let picked: Vec<String> = (1..=per_row - 2).map(|i| format!("column{i}")).collect();
+        // OR FAIL: the conflict check needs no statement journal (any error rolls back the
+        // whole transaction anyway). Unused rows of the last, partial batch get a NULL id and
+        // are filtered out.
+        let sql = format!(
+            "INSERT OR FAIL INTO {table} (id, {cols}, source, source_kind, external_id, url, \
+             synced_at, origin) SELECT {}, '{}', '{}', column{}, column{}, {}, '{}' \
+             FROM (VALUES {}) WHERE column1 IS NOT NULL",
+            picked.join(", "),
+            source.name,
+            source.kind,
+            per_row - 1,
+            per_row,
+            self.synced_at,
+            source.origin,
+            rows.join(", ")
+        );
+        let stmt = self
+            .tx
+            .prepare_cached(&sql)
+            .map_err(DemoError::write("prepare statements"))?;
+        Ok(Batch { stmt, pending: 0 })
     }
 
     /// Sets the external id and url of the next row.
@@ -235,11 +266,19 @@ impl<'c> Sink<'c> {
         cols: &[&dyn ToSql],
     ) -> Result<i64, DemoError> {
         let t = table as usize;
-        debug_assert_eq!(cols.len(), self.widths[t], "column count for {}", COLUMNS[t].0);
-        let id = self.counts[t] as i64 + 1;
+        let slot = t * SOURCES + source.index;
+        if self.batches[slot].is_none() {
+            let batch = self.prepare(t, source)?;
+            self.batches[slot] = Some(batch);
+        }
         let what = COLUMNS[t].0;
-        let base = self.pending[t] * (cols.len() + 7);
-        let st = &mut self.stmts[t];
+        let id = self.counts[t] as i64 + 1;
+        let Some(batch) = self.batches[slot].as_mut() else {
+            unreachable!("prepared above")
+        };
+        let per_row = cols.len() + 3;
+        let base = batch.pending * per_row;
+        let st = &mut batch.stmt;
         let bind = |st: &mut CachedStatement, i: usize, v: &dyn ToSql| {
             st.raw_bind_parameter(base + i, v)
                 .map_err(DemoError::write(what))
@@ -248,38 +287,34 @@ impl<'c> Sink<'c> {
         for (i, c) in cols.iter().enumerate() {
             bind(st, i + 2, *c)?;
         }
-        let n = cols.len() + 2;
-        bind(st, n, &source.name)?;
-        bind(st, n + 1, &source.kind)?;
-        bind(st, n + 2, &self.ext.as_str())?;
+        bind(st, per_row - 1, &self.ext.as_str())?;
         let url = (!self.url.is_empty()).then_some(self.url.as_str());
-        bind(st, n + 3, &url)?;
-        bind(st, n + 4, &self.synced_at)?;
-        bind(st, n + 5, &source.origin)?;
+        bind(st, per_row, &url)?;
         self.counts[t] += 1;
-        self.pending[t] += 1;
-        if self.pending[t] == BATCH {
+        batch.pending += 1;
+        if batch.pending == BATCH {
             st.raw_execute().map_err(DemoError::write(what))?;
-            self.pending[t] = 0;
+            batch.pending = 0;
         }
         Ok(id)
     }
 
     /// Writes the rows of the last, partial batches; returns the rows per table.
     pub fn finish(mut self) -> Result<Vec<(&'static str, u64)>, DemoError> {
-        for t in 0..COLUMNS.len() {
-            let pending = self.pending[t];
-            if pending == 0 {
+        for (slot, batch) in self.batches.iter_mut().enumerate() {
+            let Some(batch) = batch.as_mut().filter(|b| b.pending > 0) else {
                 continue;
+            };
+            let (table, cols) = COLUMNS[slot / SOURCES];
+            let per_row = cols.split(',').count() + 3;
+            for r in batch.pending..BATCH {
+                batch
+                    .stmt
+                    .raw_bind_parameter(r * per_row + 1, None::<i64>)
+                    .map_err(DemoError::write(table))?;
             }
-            let per_row = self.widths[t] + 7;
-            let st = &mut self.stmts[t];
-            for r in pending..BATCH {
-                st.raw_bind_parameter(r * per_row + 1, None::<i64>)
-                    .map_err(DemoError::write(COLUMNS[t].0))?;
-            }
-            st.raw_execute().map_err(DemoError::write(COLUMNS[t].0))?;
-            self.pending[t] = 0;
+            batch.stmt.raw_execute().map_err(DemoError::write(table))?;
+            batch.pending = 0;
         }
         Ok(COLUMNS
             .iter()

@@ -90,7 +90,11 @@ pub(crate) fn write_service(
     let mut windows = ops.windows.clone();
     windows.sort_by_key(|w| w.0);
     for (k, s) in specs(&team.name).iter().enumerate() {
-        if team.services.get(s.service).is_none_or(|x| x.name != service.name) {
+        if team
+            .services
+            .get(s.service)
+            .is_none_or(|x| x.name != service.name)
+        {
             continue;
         }
         let (id, url) = write_slo(sink, team, service, s)?;
@@ -141,7 +145,10 @@ fn write_slo(
         format!("https://app.datadog.example/slo?slo_id=slo-{n:05}")
     } else {
         sink.prov(format_args!("{}-{sli}", service.name), format_args!(""));
-        format!("https://prometheus.example/graph?slo={}-{sli}", service.name)
+        format!(
+            "https://prometheus.example/graph?slo={}-{sli}",
+            service.name
+        )
     };
     sink.prov_url(format_args!("{url}"));
     let id = sink.insert(
@@ -200,7 +207,11 @@ impl Samples<'_> {
             let total =
                 (self.peak * DAILY[hour] * weekly * growth * noise * step as f64 / 3600.0).round();
             // Steady state spends about a third of the budget; latency worsens at peak.
-            let peak_penalty = if self.spec.sli == Sli::Latency { 0.5 + DAILY[hour] } else { 1.0 };
+            let peak_penalty = if self.spec.sli == Sli::Latency {
+                0.5 + DAILY[hour]
+            } else {
+                1.0
+            };
             let mut ratio = budget * lognormal(self.rng, 0.3, 0.5) * peak_penalty;
             ratio += self.incident_ratio(t, t + step);
             let bad = (total * ratio.min(1.0)).round();
