@@ -7,7 +7,7 @@ use chrono::{Duration, TimeZone, Utc};
 use plumb::config::Config;
 use plumb::demo::{DemoOptions, Scale};
 use plumb::store::Store;
-use plumb::tui::data::{DataRequest, Loader};
+use plumb::tui::data::{DataRequest, Loader, PaneData, Query};
 use std::time::Instant;
 
 fn main() {
@@ -32,13 +32,17 @@ fn main() {
         let start = Instant::now();
         let loader = Loader::new(path.clone(), &config).expect("loader");
         let data = loader
-            .overview_now(&DataRequest {
+            .load_now(&DataRequest {
                 generation: 1,
                 since: anchor - Duration::days(90),
                 until: anchor,
                 team: None,
+                query: Query::Overview,
             })
             .expect("overview");
+        let PaneData::Overview(data) = data else {
+            panic!("asked for the Overview");
+        };
         assert_eq!(data.teams.len(), 4);
         samples.push(start.elapsed().as_secs_f64() * 1000.0);
     }

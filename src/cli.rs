@@ -33,6 +33,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Print a report: dora, ci, incidents, slo or actions
     Report(ReportArgs),
+    /// Read new data from the configured sources (incremental; resumes where it stopped)
+    Sync(SyncArgs),
     /// Write, locate or validate the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -84,6 +86,29 @@ pub struct ImportArgs {
     /// Validate only; write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SyncArgs {
+    #[command(subcommand)]
+    pub action: Option<SyncAction>,
+    /// Only this source (its `name` in the config)
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+    /// Re-read everything from the lower bound, ignoring cursors and cached ETags
+    #[arg(long)]
+    pub full: bool,
+    /// Read items from this date on: an RFC 3339 date or date-time, or a span such as 90d
+    /// [default: where the last sync stopped, else the source's `history`]
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum SyncAction {
+    /// Per source and resource: last success, cursor age and last error
+    Status,
 }
 
 #[derive(Debug, Args)]

@@ -13,5 +13,7 @@ pub mod metrics;
 pub mod model;
 pub mod privacy;
 pub mod report;
+pub mod sources;
 pub mod store;
+pub mod sync;
 pub mod tui;

@@ -38,7 +38,14 @@ pub fn run(ctx: &Context, args: &DemoArgs, db_given: bool) -> Result<ExitCode> {
         eprintln!("{verb} demo dataset {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let config = ctx.load_config()?;
+    let mut config = ctx.load_config()?;
+    if config.sla.is_empty() {
+        // Without SLA targets of your own, the demo shows the documented example's, so the
+        // SLA columns have something to judge.
+        let example =
+            crate::config::parse_str(Path::new("config.example.toml"), crate::config::EXAMPLE)?;
+        config.sla = example.sla;
+    }
     crate::tui::run_blocking(&path, &config, true)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ mod demo;
 mod doctor;
 mod import;
 mod report;
+mod sync;
 
 use crate::cli::{Cli, Command};
 use crate::config::{self, Config, Paths};
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Report(args)) => report::run(&ctx, &args),
+        Some(Command::Sync(args)) => sync::run(&ctx, &args),
     }
 }
 

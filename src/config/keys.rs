@@ -30,6 +30,12 @@ pub const UI_ACTIONS: &[&str] = &[
     "copy",
     "export",
     "suspend",
+    "pane_1",
+    "pane_2",
+    "pane_3",
+    "pane_4",
+    "pane_5",
+    "pane_6",
 ];
 
 /// A key without modifiers.

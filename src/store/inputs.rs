@@ -1,5 +1,6 @@
 //! Store queries that load the inputs of metrics and record metric definitions.
 
+use super::read::map_change;
 use super::read::where_clause;
 use super::{Result, Store};
 use crate::metrics::definitions::{MetricDefinition, Versions};
@@ -7,7 +8,7 @@ use crate::metrics::dora::{DoraInputs, DoraParams};
 use crate::metrics::period::Period;
 use crate::metrics::slo::{SloParams, samples_needed_from};
 use crate::model::{
-    Change, ChangeState, DeploymentChange, Filter, IncidentEvent, Slo, SloSample, Timestamp, ts,
+    Change, DeploymentChange, Filter, IncidentEvent, Slo, SloSample, Timestamp, ts,
 };
 use chrono::{Duration, Utc};
 use rusqlite::params_from_iter;
@@ -183,82 +184,70 @@ impl Store {
             self.conn(),
             rusqlite::TransactionBehavior::Immediate,
         )?;
-        let mut latest = 0u32;
-        let mut found = None;
-        {
-            let mut stmt = tx.prepare_cached(
-                "SELECT version, parameters FROM metric_definitions WHERE metric = ?1
-                 ORDER BY version",
-            )?;
-            let rows = stmt.query_map([metric], |r| {
-                Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
-            })?;
-            for row in rows {
-                let (version, stored) = row?;
-                latest = latest.max(version);
-                if serde_json::from_str::<serde_json::Value>(&stored)
-                    .ok()
-                    .as_ref()
-                    == Some(parameters)
-                {
-                    found = Some(version);
-                }
-            }
-        }
-        let version = match found {
-            Some(v) => v,
-            None => {
-                tx.execute(
-                    "INSERT INTO metric_definitions (metric, version, parameters, valid_from)
-                     VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![
-                        metric,
-                        latest + 1,
-                        parameters.to_string(),
-                        Utc::now().timestamp()
-                    ],
-                )?;
-                latest + 1
-            }
-        };
+        let version = version_in(&tx, metric, parameters)?;
         tx.commit()?;
         Ok(version)
     }
 
     /// Records every definition (see [`Store::definition_version`]) and returns their versions.
+    /// All in one immediate transaction.
     pub fn record_definitions(&self, definitions: &[MetricDefinition]) -> Result<Versions> {
+        let tx = rusqlite::Transaction::new_unchecked(
+            self.conn(),
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
         let mut versions = Versions::default();
         for d in definitions {
-            versions.insert(d.metric, self.definition_version(d.metric, &d.parameters)?);
+            versions.insert(d.metric, version_in(&tx, d.metric, &d.parameters)?);
         }
+        tx.commit()?;
         Ok(versions)
     }
 }
 
-fn map_change(r: &rusqlite::Row) -> rusqlite::Result<Change> {
-    let state: String = r.get(5)?;
-    let opt_ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
-        Ok(r.get::<_, Option<i64>>(i)?.and_then(ts))
-    };
-    Ok(Change {
-        id: r.get(0)?,
-        repo: r.get(1)?,
-        service: r.get(2)?,
-        team: r.get(3)?,
-        title: r.get(4)?,
-        state: ChangeState::parse(&state).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                5,
-                rusqlite::types::Type::Text,
-                format!("unexpected change state {state:?}").into(),
-            )
-        })?,
-        merge_sha: r.get(6)?,
-        first_commit_at: opt_ts(7)?,
-        opened_at: opt_ts(8)?,
-        first_review_at: opt_ts(9)?,
-        merged_at: opt_ts(10)?,
-        additions: r.get(11)?,
-        deletions: r.get(12)?,
-    })
+/// The version of `metric` with exactly `parameters`, inserting the next version when none has
+/// them. Call inside an immediate transaction.
+fn version_in(
+    conn: &rusqlite::Connection,
+    metric: &str,
+    parameters: &serde_json::Value,
+) -> Result<u32> {
+    let mut latest = 0u32;
+    let mut found = None;
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT version, parameters FROM metric_definitions WHERE metric = ?1
+             ORDER BY version",
+        )?;
+        let rows = stmt.query_map([metric], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (version, stored) = row?;
+            latest = latest.max(version);
+            if serde_json::from_str::<serde_json::Value>(&stored)
+                .ok()
+                .as_ref()
+                == Some(parameters)
+            {
+                found = Some(version);
+            }
+        }
+    }
+    match found {
+        Some(v) => Ok(v),
+        None => {
+            conn.execute(
+                "INSERT INTO metric_definitions (metric, version, parameters, valid_from)
+                 VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![
+                    metric,
+                    latest + 1,
+                    parameters.to_string(),
+                    Utc::now().timestamp()
+                ],
+            )?;
+            Ok(latest + 1)
+        }
+    }
 }

@@ -3,6 +3,12 @@
 //! has since replaced (latest wins).
 
 use super::app::Msg;
+pub use super::data_delivery::{
+    DeliveryData, ExplainData, ExplainQuery, ExplainRow, MetricRow, ServiceRow,
+};
+pub use super::data_ops::{
+    ActionData, ActionRow, CiData, CiWeek, IncidentData, IncidentRow, SloData, SloRow,
+};
 use crate::config::Config;
 use crate::metrics::Period;
 use crate::metrics::Versions;
@@ -33,19 +39,61 @@ impl Band {
     }
 }
 
-/// What the Overview needs for one time range.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a pane asks for: its query over one scope (time range and team).
+#[derive(Debug, Clone, PartialEq)]
 pub struct DataRequest {
     pub generation: u64,
     pub since: Timestamp,
     pub until: Timestamp,
     pub team: Option<String>,
+    pub query: Query,
+}
+
+/// Which data a request loads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Query {
+    Overview,
+    Delivery,
+    Ci,
+    Slos,
+    Incidents,
+    Actions,
+    /// The rows behind one number of the Delivery pane.
+    Explain(Box<ExplainQuery>),
 }
 
 #[derive(Debug)]
 pub struct DataResponse {
     pub generation: u64,
-    pub result: Result<OverviewData, String>,
+    pub result: Result<PaneData, String>,
+}
+
+/// The answer to a [`Query`], one variant per query.
+#[derive(Debug, Clone)]
+pub enum PaneData {
+    Overview(OverviewData),
+    Delivery(DeliveryData),
+    Ci(CiData),
+    Slos(SloData),
+    Incidents(IncidentData),
+    Actions(ActionData),
+    Explain(ExplainData),
+}
+
+impl DataRequest {
+    /// The store filter of the request's scope.
+    pub fn filter(&self) -> Filter {
+        Filter {
+            since: Some(self.since),
+            until: Some(self.until),
+            team: self.team.clone(),
+            ..Filter::default()
+        }
+    }
+
+    pub fn period(&self) -> Period {
+        Period::new(self.since, self.until)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -137,12 +185,15 @@ pub struct Loader {
     shared: Arc<Shared>,
 }
 
-struct Shared {
-    db_path: PathBuf,
-    config: Config,
-    ownership: Ownership,
-    /// Per team: its time zone and the metric versions its parameters map to.
+pub(super) struct Shared {
+    pub(super) db_path: PathBuf,
+    pub(super) config: Config,
+    pub(super) ownership: Ownership,
+    /// Per team (and `""` for all teams, in UTC): its time zone and the metric versions its
+    /// parameters map to.
     teams: HashMap<String, (Tz, Versions)>,
+    /// Per SLO id: the versions of its own parameters (its exclusions and peaks).
+    pub(super) slo_versions: HashMap<i64, Versions>,
 }
 
 impl Loader {
@@ -152,21 +203,28 @@ impl Loader {
         let ownership = config.ownership()?;
         let store = Store::open(&db_path)?;
         let mut teams = HashMap::new();
-        for team in store.teams()? {
-            let tz = if config.team(&team.name).is_some() {
-                config.timezone_for(&team.name)
-            } else {
-                team.timezone
-                    .as_deref()
-                    .and_then(|z| z.parse().ok())
-                    .unwrap_or(Tz::UTC)
-            };
+        let record = |tz: Tz| -> Result<Versions> {
             let mut definitions = config.dora_params(&ownership, tz).definitions();
             definitions.extend(config.ci_params().definitions());
             definitions.extend(config.action_params().definitions());
+            definitions.extend(config.incident_params(tz).definitions());
             definitions.extend(config.slo_params("", tz).definitions());
-            let versions = store.record_definitions(&definitions)?;
-            teams.insert(team.name, (tz, versions));
+            Ok(store.record_definitions(&definitions)?)
+        };
+        teams.insert(String::new(), (Tz::UTC, record(Tz::UTC)?));
+        let store_teams = store.teams()?;
+        for team in &store_teams {
+            let tz = team_timezone(config, &store_teams, &team.name);
+            teams.insert(team.name.clone(), (tz, record(tz)?));
+        }
+        let mut slo_versions = HashMap::new();
+        for slo in store.slos(&Filter::default())? {
+            let tz = slo
+                .team
+                .as_deref()
+                .map_or(Tz::UTC, |t| team_timezone(config, &store_teams, t));
+            let definitions = config.slo_params(&slo.name, tz).definitions();
+            slo_versions.insert(slo.id, store.record_definitions(&definitions)?);
         }
         Ok(Loader {
             shared: Arc::new(Shared {
@@ -174,42 +232,73 @@ impl Loader {
                 config: config.clone(),
                 ownership,
                 teams,
+                slo_versions,
             }),
         })
     }
 
+    /// Runs `req` on a blocking thread and sends its answer to `tx`.
     pub fn spawn(&self, req: DataRequest, tx: UnboundedSender<Msg>) {
         let shared = Arc::clone(&self.shared);
         tokio::task::spawn_blocking(move || {
             let generation = req.generation;
-            let result = shared.overview(&req).map_err(|e| format!("{e:#}"));
+            let result = shared.load(&req).map_err(|e| format!("{e:#}"));
             let _ = tx.send(Msg::Data(Box::new(DataResponse { generation, result })));
         });
     }
 
-    /// Computes the Overview synchronously (for tests and benchmarks).
-    pub fn overview_now(&self, req: &DataRequest) -> Result<OverviewData> {
-        self.shared.overview(req)
+    /// Answers `req` synchronously (for tests and benchmarks).
+    pub fn load_now(&self, req: &DataRequest) -> Result<PaneData> {
+        self.shared.load(req)
     }
 }
 
+/// A team's time zone: from config, else from the store, else UTC (as `plumb report` does).
+fn team_timezone(config: &Config, teams: &[crate::model::Team], team: &str) -> Tz {
+    if config.team(team).is_some() {
+        return config.timezone_for(team);
+    }
+    teams
+        .iter()
+        .find(|t| t.name == team)
+        .and_then(|t| t.timezone.as_deref())
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(Tz::UTC)
+}
+
 impl Shared {
-    fn overview(&self, req: &DataRequest) -> Result<OverviewData> {
+    fn load(&self, req: &DataRequest) -> Result<PaneData> {
         let store = Store::open_read_only(&self.db_path)?;
+        Ok(match &req.query {
+            Query::Overview => PaneData::Overview(self.overview(&store, req)?),
+            Query::Delivery => PaneData::Delivery(self.delivery(&store, req)?),
+            Query::Ci => PaneData::Ci(self.ci(&store, req)?),
+            Query::Slos => PaneData::Slos(self.slos(&store, req)?),
+            Query::Incidents => PaneData::Incidents(self.incidents(&store, req)?),
+            Query::Actions => PaneData::Actions(self.actions(&store, req)?),
+            Query::Explain(q) => PaneData::Explain(self.explain(&store, req, q)?),
+        })
+    }
+
+    /// The time zone and versions of the request's team (all teams: UTC). Teams that appeared
+    /// after start-up use UTC and default versions until a restart.
+    pub(super) fn scope(&self, team: Option<&str>) -> (Tz, Versions) {
+        self.teams
+            .get(team.unwrap_or(""))
+            .cloned()
+            .unwrap_or((Tz::UTC, Versions::default()))
+    }
+
+    fn overview(&self, store: &Store, req: &DataRequest) -> Result<OverviewData> {
         let now = req.until;
         let mut teams = Vec::new();
         for team in store.teams()? {
             if req.team.as_deref().is_some_and(|t| t != team.name) {
                 continue;
             }
-            // Teams that appeared after start-up use UTC and default versions until a restart.
-            let (tz, versions) = self
-                .teams
-                .get(&team.name)
-                .cloned()
-                .unwrap_or((Tz::UTC, Versions::default()));
+            let (tz, versions) = self.scope(Some(&team.name));
             let params = self.config.dora_params(&self.ownership, tz);
-            teams.push(self.team_health(&store, &team.name, req, &params, &versions, now)?);
+            teams.push(self.team_health(store, &team.name, req, &params, &versions, now)?);
         }
         let freshness = store
             .freshness()?

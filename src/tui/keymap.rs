@@ -12,6 +12,8 @@ pub enum Action {
     Down,
     Top,
     Bottom,
+    PageDown,
+    PageUp,
     DrillDown,
     Back,
     RangePrev,
@@ -20,14 +22,22 @@ pub enum Action {
     Help,
     Suspend,
     Quit,
+    NextPane,
+    PrevPane,
+    /// Jump to the pane of this number (1-based, as the tab bar shows).
+    GoToPane(u8),
+    Filter,
 }
 
+
 impl Action {
-    const ALL: [Action; 12] = [
+    pub const ALL: [Action; 23] = [
         Action::Up,
         Action::Down,
         Action::Top,
         Action::Bottom,
+        Action::PageDown,
+        Action::PageUp,
         Action::DrillDown,
         Action::Back,
         Action::RangePrev,
@@ -36,6 +46,15 @@ impl Action {
         Action::Help,
         Action::Suspend,
         Action::Quit,
+        Action::NextPane,
+        Action::PrevPane,
+        Action::GoToPane(1),
+        Action::GoToPane(2),
+        Action::GoToPane(3),
+        Action::GoToPane(4),
+        Action::GoToPane(5),
+        Action::GoToPane(6),
+        Action::Filter,
     ];
 
     /// The name used in `[ui.keys]` (one of `config::UI_ACTIONS`).
@@ -53,6 +72,19 @@ impl Action {
             Action::RangeNext => "range_next",
             Action::Refresh => "refresh",
             Action::Suspend => "suspend",
+            Action::PageDown => "page_down",
+            Action::PageUp => "page_up",
+            Action::NextPane => "next_pane",
+            Action::PrevPane => "prev_pane",
+            Action::Filter => "filter",
+            Action::GoToPane(n) => match n {
+                1 => "pane_1",
+                2 => "pane_2",
+                3 => "pane_3",
+                4 => "pane_4",
+                5 => "pane_5",
+                _ => "pane_6",
+            },
         }
     }
 
@@ -64,12 +96,18 @@ impl Action {
             Action::Down => "down",
             Action::Top => "first",
             Action::Bottom => "last",
-            Action::DrillDown => "open team",
+            Action::DrillDown => "open / explain",
             Action::Back => "back",
             Action::RangePrev => "shorter range",
             Action::RangeNext => "longer range",
             Action::Refresh => "refresh",
             Action::Suspend => "suspend",
+            Action::PageDown => "page down",
+            Action::PageUp => "page up",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::Filter => "filter list",
+            Action::GoToPane(_) => "go to pane",
         }
     }
 
@@ -102,6 +140,19 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("]", Action::RangeNext),
     ("r", Action::Refresh),
     ("ctrl-z", Action::Suspend),
+    ("ctrl-d", Action::PageDown),
+    ("pagedown", Action::PageDown),
+    ("ctrl-u", Action::PageUp),
+    ("pageup", Action::PageUp),
+    ("tab", Action::NextPane),
+    ("backtab", Action::PrevPane),
+    ("/", Action::Filter),
+    ("1", Action::GoToPane(1)),
+    ("2", Action::GoToPane(2)),
+    ("3", Action::GoToPane(3)),
+    ("4", Action::GoToPane(4)),
+    ("5", Action::GoToPane(5)),
+    ("6", Action::GoToPane(6)),
 ];
 
 impl Default for Keymap {
@@ -233,11 +284,32 @@ mod tests {
     #[test]
     fn every_action_name_is_a_config_action() {
         for a in Action::ALL {
+            let name = a.name();
             assert!(
-                crate::config::UI_ACTIONS.contains(&a.name()),
-                "{} missing from config::UI_ACTIONS",
-                a.name()
+                crate::config::UI_ACTIONS.contains(&name),
+                "{name} missing from config::UI_ACTIONS"
             );
         }
+    }
+
+    #[test]
+    fn pane_keys_tab_and_filter_have_defaults() {
+        let km = Keymap::default();
+        assert_eq!(
+            km.action(&press(KeyCode::Char('3'), KeyModifiers::NONE)),
+            Some(Action::GoToPane(3))
+        );
+        assert_eq!(
+            km.action(&press(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Action::PrevPane)
+        );
+        assert_eq!(
+            km.action(&press(KeyCode::Char('d'), KeyModifiers::CONTROL)),
+            Some(Action::PageDown)
+        );
+        assert_eq!(
+            km.action(&press(KeyCode::Char('/'), KeyModifiers::NONE)),
+            Some(Action::Filter)
+        );
     }
 }

@@ -5,8 +5,10 @@
 
 pub mod app;
 pub mod data;
+pub mod data_delivery;
+pub mod data_ops;
 pub mod keymap;
-mod panes;
+pub mod panes;
 pub mod theme;
 mod view;
 

@@ -2,7 +2,7 @@
 //! and the help overlay drawn from the actions valid now.
 
 use super::app::App;
-use super::panes;
+use super::panes::{self, PaneId};
 use super::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -34,34 +34,82 @@ pub fn render(f: &mut Frame, app: &App, theme: Theme, ctx: &Context) {
     ])
     .areas(area);
     render_header(f, header, app, theme, ctx);
-    panes::overview::render(f, body, app, theme);
+    match app.pane {
+        PaneId::Overview => panes::overview::render(f, body, app, theme),
+        PaneId::Delivery => panes::delivery::render(f, body, app, theme),
+        PaneId::Ci => panes::ci::render(f, body, app, theme),
+        PaneId::Slos => panes::slos::render(f, body, app, theme),
+        PaneId::Incidents => panes::incidents::render(f, body, app, theme),
+        PaneId::Actions => panes::actions::render(f, body, app, theme),
+    }
     render_footer(f, footer, app, theme);
     if app.help_open {
         render_help(f, body, app, theme);
     }
 }
 
+/// Tabs on the left (names in full when they fit, else numbers beside the active one's name),
+/// team and range on the right: every pane shows its scope.
 fn render_header(f: &mut Frame, area: Rect, app: &App, theme: Theme, ctx: &Context) {
     let scope = app.team.as_deref().unwrap_or("all teams");
-    let mut spans = vec![
-        Span::styled(" plumb ", theme.accent()),
-        Span::styled("Overview", theme.title()),
-        Span::raw("  "),
+    let mut right = vec![
         Span::styled(format!("team: {scope}"), theme.base()),
-        Span::raw("  "),
-        Span::styled(format!("range: last {}d", app.range_days()), theme.base()),
+        Span::styled(format!("  last {}d", app.range_days()), theme.base()),
     ];
     if ctx.demo {
-        spans.push(Span::styled("  [demo data]", theme.warn()));
+        right.push(Span::styled("  [demo]", theme.warn()));
     }
-    if app.loading {
-        spans.push(Span::styled("  loading…", theme.muted()));
+    if app.loading() {
+        right.push(Span::styled("  loading…", theme.muted()));
     }
-    f.render_widget(Line::from(spans), area);
+    right.push(Span::raw(" "));
+    let right_width: usize = right.iter().map(|s| s.width()).sum();
+    let full: usize = PaneId::ALL
+        .iter()
+        .map(|p| p.title().len() + 4)
+        .sum::<usize>()
+        + 7;
+    let short = usize::from(area.width) < full + right_width;
+    let mut left = vec![Span::styled(" plumb ", theme.accent())];
+    for (k, p) in PaneId::ALL.iter().enumerate() {
+        let label = if short && *p != app.pane {
+            format!(" {} ", k + 1)
+        } else {
+            format!(" {} {} ", k + 1, p.title())
+        };
+        let style = if *p == app.pane {
+            theme.selected()
+        } else {
+            theme.muted()
+        };
+        left.push(Span::styled(label, style));
+    }
+    let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width as u16)])
+        .areas(area);
+    f.render_widget(Line::from(left), l);
+    f.render_widget(Line::from(right), r);
 }
 
 fn render_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    if app.filtering {
+        let text = app.active_list().map_or("", |l| l.filter.as_str());
+        f.render_widget(
+            Line::from(vec![
+                Span::styled(format!(" /{text}▏"), theme.accent()),
+                Span::styled("  Enter keeps · Esc clears", theme.muted()),
+            ]),
+            area,
+        );
+        return;
+    }
     let mut spans = Vec::new();
+    if let Some(filter) = app
+        .active_list()
+        .map(|l| &l.filter)
+        .filter(|t| !t.is_empty())
+    {
+        spans.push(Span::styled(format!(" /{filter}"), theme.warn()));
+    }
     for action in app.footer_actions() {
         let keys = app.keymap.keys_for(action);
         let Some(key) = keys.first() else { continue };
@@ -92,7 +140,7 @@ fn render_help(f: &mut Frame, body: Rect, app: &App, theme: Theme) {
     });
     let table = Table::new(rows, [Constraint::Length(16), Constraint::Min(10)]).block(
         Block::bordered()
-            .title(" Keys (Esc closes) ")
+            .title(" Keys · 1-6 panes · Esc closes ")
             .title_style(theme.title()),
     );
     f.render_widget(Clear, area);

@@ -1,2 +1,118 @@
-//! Panes: one module each, with a render function over the app state.
+//! Panes: one module each, with a state struct, its key handling and its rendering. The app
+//! forwards keys to the active pane and acts on what the pane answers ([`Outcome`]).
+
+pub mod actions;
+pub mod ci;
+pub mod delivery;
+pub mod incidents;
+pub mod list;
 pub mod overview;
+pub mod slos;
+pub mod units;
+
+use super::data::Query;
+
+/// The panes, in tab order (their number is their position plus one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaneId {
+    Overview,
+    Delivery,
+    Ci,
+    Slos,
+    Incidents,
+    Actions,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 6] = [
+        PaneId::Overview,
+        PaneId::Delivery,
+        PaneId::Ci,
+        PaneId::Slos,
+        PaneId::Incidents,
+        PaneId::Actions,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Overview => "Overview",
+            PaneId::Delivery => "Delivery",
+            PaneId::Ci => "CI",
+            PaneId::Slos => "SLOs",
+            PaneId::Incidents => "Incidents",
+            PaneId::Actions => "Actions",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    /// The pane numbered `n` (1-based), if there is one.
+    pub fn numbered(n: u8) -> Option<PaneId> {
+        PaneId::ALL.get(usize::from(n).checked_sub(1)?).copied()
+    }
+
+    pub fn next(self) -> PaneId {
+        PaneId::ALL[(self.index() + 1) % PaneId::ALL.len()]
+    }
+
+    pub fn prev(self) -> PaneId {
+        PaneId::ALL[(self.index() + PaneId::ALL.len() - 1) % PaneId::ALL.len()]
+    }
+
+    /// The query that loads the pane's data.
+    pub fn query(self) -> Query {
+        match self {
+            PaneId::Overview => Query::Overview,
+            PaneId::Delivery => Query::Delivery,
+            PaneId::Ci => Query::Ci,
+            PaneId::Slos => Query::Slos,
+            PaneId::Incidents => Query::Incidents,
+            PaneId::Actions => Query::Actions,
+        }
+    }
+}
+
+/// What a pane did with a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Not the pane's: the app's global keys get it.
+    Ignored,
+    /// Handled; redraw.
+    Consumed,
+    /// Handled; load this for the pane (a drill-down that needs rows).
+    Load(Query),
+    /// Narrow every pane to this team.
+    SetTeam(String),
+}
+
+/// What a pane shows before its data arrives: loading, or the error that stopped it.
+pub fn placeholder(
+    f: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    app: &super::app::App,
+    theme: super::theme::Theme,
+) {
+    use ratatui::text::Line;
+    use ratatui::widgets::{Block, Paragraph, Wrap};
+    let text = match &app.slot(app.pane).error {
+        Some(e) => Line::styled(format!("✗ {e}"), theme.breach()),
+        None => Line::styled("Loading…", theme.muted()),
+    };
+    f.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered()),
+        area,
+    );
+}
+
+/// A list's title with its filter, so a narrowed list always says so.
+pub fn list_title(name: &str, shown: usize, total: usize, filter: &str) -> String {
+    if filter.is_empty() {
+        format!(" {name} · {total} ")
+    } else {
+        format!(" {name} · {shown} of {total} matching /{filter} ")
+    }
+}

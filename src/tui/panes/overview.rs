@@ -1,9 +1,13 @@
 //! Overview: per team, the DORA keys with their bands and a weekly deployment sparkline, CI
 //! success, SLO budgets, open incidents, overdue actions; and data freshness per source.
 
+use super::Outcome;
+use super::list::ListState;
+use super::units::{band_health, fmt_pct, fmt_rate as fmt_rate_per_week, fmt_secs};
 use crate::metrics::slo::AlertSeverity;
 use crate::tui::app::App;
 use crate::tui::data::{Band, OverviewData, TeamHealth};
+use crate::tui::keymap::Action;
 use crate::tui::theme::{Health, Theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,41 +15,87 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Sparkline, Table, TableState};
 
+#[derive(Debug, Default)]
+pub struct OverviewState {
+    pub data: Option<OverviewData>,
+    pub list: ListState,
+}
+
+impl OverviewState {
+    pub fn accept(&mut self, data: OverviewData) {
+        self.data = Some(data);
+        let n = self.visible().len();
+        self.list.clamp(n);
+    }
+
+    /// Indices of the teams the filter lets through.
+    pub fn visible(&self) -> Vec<usize> {
+        self.data.as_ref().map_or_else(Vec::new, |d| {
+            self.list.visible(&d.teams, |t| t.team.clone())
+        })
+    }
+
+    /// The team under the cursor.
+    pub fn selected_team(&self) -> Option<&TeamHealth> {
+        let i = *self.visible().get(self.list.selected)?;
+        self.data.as_ref()?.teams.get(i)
+    }
+
+    pub fn handle(&mut self, action: Action) -> Outcome {
+        let n = self.visible().len();
+        if self.list.navigate(action, n) {
+            return Outcome::Consumed;
+        }
+        match action {
+            Action::DrillDown => match self.selected_team() {
+                Some(t) if self.data.as_ref().is_some_and(|d| d.teams.len() > 1) => {
+                    Outcome::SetTeam(t.team.clone())
+                }
+                _ => Outcome::Consumed,
+            },
+            Action::Back if !self.list.filter.is_empty() => {
+                self.list.set_filter(String::new());
+                Outcome::Consumed
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    pub fn valid_actions(&self, team_set: bool) -> Vec<Action> {
+        let mut a = vec![Action::Up, Action::Down, Action::Top, Action::Bottom];
+        if !team_set {
+            a.push(Action::DrillDown);
+        }
+        if !self.list.filter.is_empty() {
+            a.push(Action::Back);
+        }
+        a
+    }
+}
+
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let Some(data) = &app.overview.data else {
-        let text = match &app.overview.error {
-            Some(e) => Line::styled(format!("✗ {e}"), theme.breach()),
-            None => Line::styled("Loading…", theme.muted()),
-        };
-        f.render_widget(Paragraph::new(text).block(Block::bordered()), area);
+        super::placeholder(f, area, app, theme);
         return;
     };
     if data.is_empty() {
         render_welcome(f, area, theme);
         return;
     }
+    let visible = app.overview.visible();
     // The table takes what its rows need; the selected team's detail takes the rest.
-    let table_height = (data.teams.len() as u16 + 3).min(area.height.saturating_sub(9).max(5));
+    let table_height = (visible.len() as u16 + 3).min(area.height.saturating_sub(9).max(5));
     let [table_area, detail_area, fresh_area] = Layout::vertical([
         Constraint::Length(table_height),
         Constraint::Min(5),
         Constraint::Length(3),
     ])
     .areas(area);
-    render_team_table(f, table_area, app, data, theme);
-    if let Some(team) = data.teams.get(app.overview.selected) {
+    render_team_table(f, table_area, app, data, &visible, theme);
+    if let Some(team) = app.overview.selected_team() {
         render_team_detail(f, detail_area, team, theme);
     }
     render_freshness(f, fresh_area, data, theme);
-}
-
-fn band_health(b: Option<Band>) -> Health {
-    match b {
-        Some(Band::Elite) | Some(Band::High) => Health::Ok,
-        Some(Band::Medium) => Health::Warn,
-        Some(Band::Low) => Health::Breach,
-        None => Health::Unknown,
-    }
 }
 
 /// A metric cell: value, then the band's glyph and name, styled by the band.
@@ -62,7 +112,14 @@ fn metric_cell(value: String, band: Option<Band>, theme: Theme, wide: bool) -> C
     ]))
 }
 
-fn render_team_table(f: &mut Frame, area: Rect, app: &App, data: &OverviewData, theme: Theme) {
+fn render_team_table(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    data: &OverviewData,
+    visible: &[usize],
+    theme: Theme,
+) {
     let wide = area.width >= 110;
     let labels = if wide {
         [
@@ -81,7 +138,7 @@ fn render_team_table(f: &mut Frame, area: Rect, app: &App, data: &OverviewData, 
         ]
     };
     let header = Row::new(labels).style(theme.title());
-    let rows = data.teams.iter().map(|t| {
+    let rows = visible.iter().filter_map(|i| data.teams.get(*i)).map(|t| {
         let inc_style = if t.open_incidents > 0 {
             theme.breach()
         } else {
@@ -151,7 +208,7 @@ fn render_team_table(f: &mut Frame, area: Rect, app: &App, data: &OverviewData, 
         .row_highlight_style(theme.selected())
         .highlight_symbol("› ")
         .block(Block::bordered().title(title).title_style(theme.title()));
-    let mut state = TableState::default().with_selected(Some(app.overview.selected));
+    let mut state = TableState::default().with_selected(Some(app.overview.list.selected));
     f.render_stateful_widget(table, area, &mut state);
 }
 
@@ -335,21 +392,4 @@ fn render_welcome(f: &mut Frame, area: Rect, theme: Theme) {
             .style(Style::new()),
         area,
     );
-}
-
-pub fn fmt_secs(s: Option<f64>) -> String {
-    match s {
-        None => "–".into(),
-        Some(s) if s < 3600.0 => format!("{:.0}m", s / 60.0),
-        Some(s) if s < 86_400.0 * 2.0 => format!("{:.1}h", s / 3600.0),
-        Some(s) => format!("{:.1}d", s / 86_400.0),
-    }
-}
-
-pub fn fmt_pct(r: Option<f64>) -> String {
-    r.map_or("–".into(), |r| format!("{:.1}%", r * 100.0))
-}
-
-fn fmt_rate_per_week(r: Option<f64>) -> String {
-    r.map_or("–".into(), |r| format!("{r:.1}"))
 }

@@ -1,0 +1,143 @@
+//! `plumb sync` and `plumb sync status`.
+
+use super::{Context, emit};
+use crate::cli::{SyncAction, SyncArgs};
+use crate::model::parse_when;
+use crate::privacy::Privacy;
+use crate::sources::http::{HttpClient, HttpPolicy};
+use crate::store::Store;
+use crate::sync::{self, CancelFlag, SyncEnv, SyncOptions, cursor};
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+pub fn run(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
+    match args.action {
+        Some(SyncAction::Status) => status(ctx),
+        None => sync_all(ctx, args),
+    }
+}
+
+fn sync_all(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
+    let config = ctx.load_config()?;
+    let now = chrono::Utc::now();
+    let since = match &args.since {
+        Some(s) => Some(parse_when(s, now).map_err(|e| eyre!("--since: {e}"))?),
+        None => None,
+    };
+    let sources: Vec<_> = config
+        .sources
+        .iter()
+        .filter(|s| args.source.as_ref().is_none_or(|n| &s.name == n))
+        .collect();
+    if sources.is_empty() {
+        return Err(match &args.source {
+            Some(name) => eyre!("no source named `{name}` in the config; `plumb config check` lists them"),
+            None => eyre!("the config has no [[sources]]; add one (see `plumb config init`)"),
+        });
+    }
+    let ownership = config.ownership()?;
+    let mut store = Store::open(&ctx.db_path)?;
+    let privacy = Privacy::for_store(&store, &config.privacy)?;
+    let options = SyncOptions {
+        full: args.full,
+        since,
+        now,
+    };
+    let cancel = CancelFlag::default();
+    let env = SyncEnv {
+        ownership: &ownership,
+        privacy: &privacy,
+        options: &options,
+        cancel: &cancel,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    let plain = !std::io::stderr().is_terminal();
+    let mut failed = false;
+    for source in sources {
+        let token = match source.resolve_token() {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{}: {e}", source.name);
+                failed = true;
+                continue;
+            }
+        };
+        let client = HttpClient::new(source, token, HttpPolicy::for_source(source))?;
+        let mut on_event = |e: &sync::SyncEvent<'_>| {
+            if plain || matches!(e, sync::SyncEvent::ResourceFailed { .. }) {
+                eprintln!("{}", e.line());
+            }
+        };
+        let summary = runtime.block_on(async {
+            let stop = cancel.clone();
+            let ctrl_c = tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    stop.cancel();
+                }
+            });
+            let summary = sync::sync_source(&mut store, source, &client, env, &mut on_event).await;
+            ctrl_c.abort();
+            summary
+        });
+        eprintln!("{}", summary.line());
+        failed |= summary.failed();
+        if summary.cancelled {
+            break;
+        }
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn status(ctx: &Context) -> Result<ExitCode> {
+    let store = Store::open(&ctx.db_path)?;
+    let rows = cursor::all(store.conn()).wrap_err("cannot read the sync state")?;
+    if rows.is_empty() {
+        emit("nothing synced yet; run `plumb sync`\n")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = chrono::Utc::now();
+    let age = |t: Option<crate::model::Timestamp>| {
+        t.map_or_else(|| "never".to_string(), |t| humanise(now - t))
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<16} {:<32} {:<14} {:<14} LAST ERROR",
+        "SOURCE", "RESOURCE", "LAST SUCCESS", "CURSOR AGE"
+    );
+    for (source, resource, row) in rows {
+        let cursor_age = match &row.cursor.pass {
+            Some(_) => format!("{} (resumes)", age(row.cursor.advanced_at)),
+            None => age(row.cursor.advanced_at),
+        };
+        let error = match (&row.last_error, row.last_error_at) {
+            (Some(e), at) => format!("{} ago: {e}", age(at)),
+            (None, _) => "-".into(),
+        };
+        let last_ok = match row.last_ok_at {
+            Some(t) => format!("{} ago", humanise(now - t)),
+            None => "never".into(),
+        };
+        let _ = writeln!(
+            out,
+            "{source:<16} {resource:<32} {last_ok:<14} {cursor_age:<14} {error}"
+        );
+    }
+    emit(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn humanise(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}

@@ -1,0 +1,445 @@
+//! Sync orchestration: for each configured source, each of its resources is read in passes
+//! (see [`cursor`]); every page is written in one transaction with its cursor advance, so an
+//! interruption at any moment resumes where it stopped with nothing lost or doubled.
+//!
+//! Connectors (in [`crate::sources`]) fetch and map; the [`Session`] here owns the store,
+//! the cursors and the summary.
+
+pub mod cursor;
+pub mod progress;
+
+use crate::config::{SourceConfig, SourceKind};
+use crate::model::{Origin, Ownership, Timestamp};
+use crate::privacy::Privacy;
+use crate::sources::http::HttpClient;
+use crate::sources::{SourceError, github, pagerduty};
+use crate::store::write::{Outcome, RowProvenance, Writer};
+use crate::store::{Store, StoreError};
+use cursor::{Pass, SyncCursor};
+use rusqlite::types::Value;
+use rusqlite::Connection;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+use thiserror::Error;
+
+pub use progress::{ResourceSummary, SourceSummary, SyncEvent};
+
+#[derive(Debug, Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(
+        "cannot write the rows of `{resource}` (source `{source_name}`) to the database; the \
+         page was rolled back and will be read again"
+    )]
+    Store {
+        source_name: String,
+        resource: String,
+        #[source]
+        error: StoreError,
+    },
+    #[error(
+        "source `{source_name}`: plumb sync does not read {kind} sources yet; load their data \
+         with `plumb import` meanwhile"
+    )]
+    Unsupported {
+        source_name: String,
+        kind: SourceKind,
+    },
+}
+
+impl SyncError {
+    fn is_fatal_for_source(&self) -> bool {
+        match self {
+            SyncError::Source(e) => e.is_fatal_for_source(),
+            SyncError::Store { .. } | SyncError::Unsupported { .. } => true,
+        }
+    }
+}
+
+/// What one `plumb sync` run was asked to do.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Re-read everything from the lower bound, ignoring cursors and ETags.
+    pub full: bool,
+    /// Lower bound of the items read; default: the cursor, else the source's `history`.
+    pub since: Option<Timestamp>,
+    pub now: Timestamp,
+}
+
+/// Set to stop a sync after the page being written (quitting the TUI, Ctrl-C).
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// What every source of a run shares.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncEnv<'a> {
+    pub ownership: &'a Ownership,
+    pub privacy: &'a Privacy,
+    pub options: &'a SyncOptions,
+    pub cancel: &'a CancelFlag,
+}
+
+/// The resources of a source, in the order they are read (parents first).
+pub fn resources(source: &SourceConfig) -> Vec<String> {
+    match source.kind {
+        SourceKind::Github => github::resources(source),
+        SourceKind::Pagerduty => pagerduty::resources(source),
+        _ => Vec::new(),
+    }
+}
+
+/// Syncs every resource of one source. Errors are recorded per resource in `sync_state` and
+/// in the summary; an error that dooms the other resources (a rejected token, a rate limit
+/// too long to wait for) skips them.
+pub async fn sync_source(
+    store: &mut Store,
+    source: &SourceConfig,
+    client: &HttpClient,
+    env: SyncEnv<'_>,
+    on_event: &mut dyn FnMut(&SyncEvent<'_>),
+) -> SourceSummary {
+    let started = Instant::now();
+    let mut session = Session {
+        store,
+        source,
+        env,
+        on_event,
+        summary: SourceSummary::new(&source.name, source.kind),
+        current: 0,
+    };
+    let names = resources(source);
+    if names.is_empty() {
+        let error = SyncError::Unsupported {
+            source_name: source.name.clone(),
+            kind: source.kind,
+        };
+        session.fail("all", &error);
+    }
+    for resource in names {
+        if env.cancel.is_cancelled() {
+            session.summary.cancelled = true;
+            break;
+        }
+        session.current = session.summary.resources.len();
+        session
+            .summary
+            .resources
+            .push(ResourceSummary::new(&resource));
+        let outcome = match source.kind {
+            SourceKind::Github => github::sync_resource(&mut session, client, &resource).await,
+            SourceKind::Pagerduty => {
+                pagerduty::sync_resource(&mut session, client, &resource).await
+            }
+            _ => Ok(()),
+        };
+        match outcome {
+            Ok(()) if session.cancelled() => session.summary.cancelled = true,
+            Ok(()) => session.succeed(&resource),
+            Err(error) => {
+                let fatal = error.is_fatal_for_source();
+                session.fail(&resource, &error);
+                if fatal {
+                    break;
+                }
+            }
+        }
+    }
+    session.summary.http = client.stats();
+    session.summary.elapsed = started.elapsed();
+    session.summary
+}
+
+/// A resource being synced: its cursor with the pass in progress, and its first page's ETag.
+#[derive(Debug, Clone)]
+pub struct ResourceRun {
+    pub cursor: SyncCursor,
+    /// The first page's ETag, stored with the cursor.
+    pub etag: Option<String>,
+    /// Whether the next request may be conditional: the first page of a fresh pass (not
+    /// resumed, not `--full`) with a stored ETag.
+    pub conditional: bool,
+}
+
+impl ResourceRun {
+    /// The pass in progress ([`Session::begin`] always starts one; after `finish_pass` a new
+    /// one starts now).
+    pub fn pass(&mut self) -> &mut Pass {
+        let now = chrono::Utc::now();
+        self.cursor.pass.get_or_insert_with(|| Pass::new(now, now))
+    }
+
+    /// The ETag to send with the next request, if it may be conditional.
+    pub fn if_none_match(&self) -> Option<&str> {
+        self.etag.as_deref().filter(|_| self.conditional)
+    }
+
+    /// Records a fetched page: the first page of a pass replaces the stored ETag; no later
+    /// request is conditional.
+    pub fn fetched(&mut self, first_page: bool, etag: Option<String>) {
+        if first_page {
+            self.etag = etag;
+        }
+        self.conditional = false;
+    }
+
+    /// Sets the next request, or finishes the pass when there is none.
+    pub fn advance(&mut self, next: Option<String>) {
+        match next {
+            Some(next) => self.pass().next = Some(next),
+            None => self.cursor.finish_pass(),
+        }
+    }
+
+    /// Whether this page is the first of its pass.
+    pub fn at_start(&self) -> bool {
+        self.cursor.pass.as_ref().is_none_or(|p| p.next.is_none())
+    }
+}
+
+/// The sync of one source: connectors read cursors and write pages through it.
+pub struct Session<'a> {
+    store: &'a mut Store,
+    pub source: &'a SourceConfig,
+    pub env: SyncEnv<'a>,
+    on_event: &'a mut dyn FnMut(&SyncEvent<'_>),
+    summary: SourceSummary,
+    current: usize,
+}
+
+impl Session<'_> {
+    pub fn ownership(&self) -> &Ownership {
+        self.env.ownership
+    }
+
+    pub fn privacy(&self) -> &Privacy {
+        self.env.privacy
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.env.options.now
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.env.cancel.is_cancelled()
+    }
+
+    /// Loads the cursor of `resource` and starts (or resumes) its pass.
+    pub fn begin(&mut self, resource: &str) -> Result<ResourceRun, SyncError> {
+        let opts = self.env.options;
+        let row = cursor::load(self.store.conn(), &self.source.name, resource)
+            .map_err(|e| self.store_error(resource, e.into()))?;
+        let mut cursor = row.cursor;
+        let resume = !opts.full && opts.since.is_none() && cursor.pass.is_some();
+        if resume {
+            return Ok(ResourceRun {
+                cursor,
+                etag: row.etag,
+                conditional: false,
+            });
+        }
+        let history = self.source.history.as_chrono();
+        let lower_bound = opts
+            .since
+            .or(if opts.full { None } else { cursor.watermark })
+            .unwrap_or(opts.now - history);
+        cursor.pass = Some(Pass::new(opts.now, lower_bound));
+        Ok(ResourceRun {
+            cursor,
+            conditional: !opts.full && row.etag.is_some(),
+            etag: row.etag,
+        })
+    }
+
+    /// Writes one page's rows and the advanced cursor (with the first page's ETag) in one
+    /// transaction.
+    pub fn write_page(
+        &mut self,
+        resource: &str,
+        run: &mut ResourceRun,
+        items: usize,
+        write: impl FnOnce(&mut RowWriter<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), SyncError> {
+        run.cursor.advanced_at = Some(chrono::Utc::now());
+        let written = self
+            .transaction(resource, &run.cursor, run.etag.as_deref(), write)
+            .map_err(|e| self.store_error(resource, e))?;
+        let r = &mut self.summary.resources[self.current];
+        r.pages += 1;
+        r.items += items as u64;
+        r.written += written;
+        (self.on_event)(&SyncEvent::Page {
+            source: &self.source.name,
+            resource,
+            items,
+        });
+        Ok(())
+    }
+
+    fn transaction(
+        &mut self,
+        resource: &str,
+        cursor: &SyncCursor,
+        etag: Option<&str>,
+        write: impl FnOnce(&mut RowWriter<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let source = self.source;
+        let synced_at = chrono::Utc::now().timestamp();
+        let tx = self.store.conn_mut().transaction()?;
+        let written = {
+            let mut w = RowWriter {
+                writer: Writer::new(&tx),
+                conn: &tx,
+                source: &source.name,
+                kind: source.kind.as_str(),
+                synced_at,
+                written: 0,
+            };
+            write(&mut w)?;
+            w.written
+        };
+        cursor::save(&tx, &source.name, resource, cursor, etag)?;
+        tx.commit()?;
+        Ok(written)
+    }
+
+    /// The first page answered 304: nothing changed since the last pass.
+    pub fn not_modified(&mut self, resource: &str) {
+        self.summary.resources[self.current].not_modified = true;
+        (self.on_event)(&SyncEvent::NotModified {
+            source: &self.source.name,
+            resource,
+        });
+    }
+
+    fn succeed(&mut self, resource: &str) {
+        let at = chrono::Utc::now();
+        if let Err(e) = cursor::record_ok(self.store.conn(), &self.source.name, resource, at) {
+            let error = self.store_error(resource, e.into());
+            self.fail(resource, &error);
+            return;
+        }
+        (self.on_event)(&SyncEvent::ResourceDone {
+            source: &self.source.name,
+            resource,
+        });
+    }
+
+    fn fail(&mut self, resource: &str, error: &SyncError) {
+        let message = error.to_string();
+        tracing::warn!(source = %self.source.name, resource, %message, "sync failed");
+        // Recording the error is best effort: the summary carries it either way.
+        let _ = cursor::record_error(
+            self.store.conn(),
+            &self.source.name,
+            resource,
+            &message,
+            chrono::Utc::now(),
+        );
+        match self.summary.resources.get_mut(self.current) {
+            Some(r) if r.resource == resource => r.error = Some(message),
+            _ => {
+                let mut r = ResourceSummary::new(resource);
+                r.error = Some(message);
+                self.summary.resources.push(r);
+            }
+        }
+        (self.on_event)(&SyncEvent::ResourceFailed {
+            source: &self.source.name,
+            resource,
+            error,
+        });
+    }
+
+    fn store_error(&self, resource: &str, error: StoreError) -> SyncError {
+        SyncError::Store {
+            source_name: self.source.name.clone(),
+            resource: resource.to_string(),
+            error,
+        }
+    }
+
+    /// A read on the store outside any page (e.g. names of already synced services).
+    pub fn conn(&self) -> &Connection {
+        self.store.conn()
+    }
+}
+
+/// Writes rows with this source's provenance inside a page's transaction.
+pub struct RowWriter<'t> {
+    writer: Writer<'t>,
+    conn: &'t Connection,
+    source: &'t str,
+    kind: &'static str,
+    synced_at: i64,
+    written: u64,
+}
+
+impl RowWriter<'_> {
+    /// Upserts one row; returns its store id.
+    pub fn upsert(
+        &mut self,
+        table: &'static str,
+        columns: &[&'static str],
+        values: &[Value],
+        external_id: &str,
+        url: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let shape = self.writer.shape(table, columns)?;
+        let provenance = RowProvenance {
+            source: self.source,
+            source_kind: self.kind,
+            external_id,
+            url,
+            synced_at: self.synced_at,
+            origin: Origin::Api,
+        };
+        match self.writer.upsert(shape, values, &provenance)? {
+            Outcome::Inserted(id) | Outcome::Updated(id) => {
+                self.written += 1;
+                Ok(id)
+            }
+            Outcome::Unchanged => self
+                .writer
+                .id_of(table, self.source, external_id)?
+                .ok_or(StoreError::Sql(rusqlite::Error::QueryReturnedNoRows)),
+        }
+    }
+
+    /// The store id of a row of this source.
+    pub fn id_of(&self, table: &str, external_id: &str) -> Result<Option<i64>, StoreError> {
+        self.writer.id_of(table, self.source, external_id)
+    }
+
+    pub fn conn(&self) -> &Connection {
+        self.conn
+    }
+}
+
+/// Values for [`RowWriter::upsert`].
+pub fn text(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+
+pub fn opt_text(s: Option<impl Into<String>>) -> Value {
+    s.map_or(Value::Null, |s| Value::Text(s.into()))
+}
+
+pub fn opt_int(v: Option<i64>) -> Value {
+    v.map_or(Value::Null, Value::Integer)
+}
+
+pub fn opt_time(t: Option<Timestamp>) -> Value {
+    t.map_or(Value::Null, |t| Value::Integer(t.timestamp()))
+}

@@ -1,0 +1,144 @@
+//! What a sync reports while it runs ([`SyncEvent`]) and when it ends ([`SourceSummary`]),
+//! and the plain progress lines printed when stderr is not a terminal.
+
+use super::SyncError;
+use crate::config::SourceKind;
+use crate::sources::http::HttpStats;
+use std::time::Duration;
+
+/// A step of a running sync, for progress bars and the TUI.
+#[derive(Debug)]
+pub enum SyncEvent<'a> {
+    /// A page was written with its cursor.
+    Page {
+        source: &'a str,
+        resource: &'a str,
+        items: usize,
+    },
+    /// The first page answered 304 Not Modified: nothing to write.
+    NotModified { source: &'a str, resource: &'a str },
+    ResourceDone { source: &'a str, resource: &'a str },
+    ResourceFailed {
+        source: &'a str,
+        resource: &'a str,
+        error: &'a SyncError,
+    },
+}
+
+impl SyncEvent<'_> {
+    /// One plain line describing the event.
+    pub fn line(&self) -> String {
+        match self {
+            SyncEvent::Page {
+                source,
+                resource,
+                items,
+            } => format!("{source}: {resource}: page of {items} items written"),
+            SyncEvent::NotModified { source, resource } => {
+                format!("{source}: {resource}: not modified since the last sync")
+            }
+            SyncEvent::ResourceDone { source, resource } => {
+                format!("{source}: {resource}: up to date")
+            }
+            SyncEvent::ResourceFailed {
+                source,
+                resource,
+                error,
+            } => format!("{source}: {resource}: failed: {error}"),
+        }
+    }
+}
+
+/// The outcome of one resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourceSummary {
+    pub resource: String,
+    pub pages: u64,
+    /// Items read from the API.
+    pub items: u64,
+    /// Rows inserted or changed (unchanged rows are not counted).
+    pub written: u64,
+    pub not_modified: bool,
+    pub error: Option<String>,
+}
+
+impl ResourceSummary {
+    pub fn new(resource: &str) -> Self {
+        ResourceSummary {
+            resource: resource.to_string(),
+            ..ResourceSummary::default()
+        }
+    }
+}
+
+/// The outcome of one source.
+#[derive(Debug, Clone)]
+pub struct SourceSummary {
+    pub source: String,
+    pub kind: SourceKind,
+    pub resources: Vec<ResourceSummary>,
+    pub http: HttpStats,
+    pub elapsed: Duration,
+    /// Stopped on request after a committed page; the next sync resumes there.
+    pub cancelled: bool,
+}
+
+impl SourceSummary {
+    pub fn new(source: &str, kind: SourceKind) -> Self {
+        SourceSummary {
+            source: source.to_string(),
+            kind,
+            resources: Vec::new(),
+            http: HttpStats::default(),
+            elapsed: Duration::ZERO,
+            cancelled: false,
+        }
+    }
+
+    pub fn items(&self) -> u64 {
+        self.resources.iter().map(|r| r.items).sum()
+    }
+
+    pub fn pages(&self) -> u64 {
+        self.resources.iter().map(|r| r.pages).sum()
+    }
+
+    pub fn written(&self) -> u64 {
+        self.resources.iter().map(|r| r.written).sum()
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.resources
+            .iter()
+            .filter_map(|r| r.error.as_deref().map(|e| (r.resource.as_str(), e)))
+    }
+
+    pub fn failed(&self) -> bool {
+        self.errors().next().is_some()
+    }
+
+    /// The one-line summary `plumb sync` prints per source.
+    pub fn line(&self) -> String {
+        let state = if self.failed() {
+            "failed"
+        } else if self.cancelled {
+            "interrupted (resumes next time)"
+        } else {
+            "ok"
+        };
+        format!(
+            "{} ({}): {state}; {} items in {} pages, {} rows written, {} requests ({} not modified, {} retried), {} rate-limit waits ({:.1} s), {:.1} s",
+            self.source,
+            self.kind,
+            self.items(),
+            self.pages(),
+            self.written(),
+            self.http.requests,
+            self.http.not_modified,
+            self.http.retries,
+            self.http.rate_limit_waits,
+            self.http.rate_limit_wait.as_secs_f64(),
+            self.elapsed.as_secs_f64(),
+        )
+    }
+}

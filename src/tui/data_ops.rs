@@ -1,0 +1,317 @@
+//! Data of the CI, SLOs, Incidents and Actions panes, loaded and computed with the same store
+//! calls and metric functions as `plumb report ci|slo|incidents|actions`.
+
+use super::data::{DataRequest, Shared};
+use crate::metrics::ci::{self, CiReport};
+use crate::metrics::dora::{self, AttributionRule};
+use crate::metrics::incidents::{self, IncidentReport};
+use crate::metrics::period::weeks_in;
+use crate::metrics::slo::{self, SloReport, samples_needed_from};
+use crate::metrics::{Period, actions};
+use crate::model::{
+    ActionItem, Change, Deployment, Filter, Incident, IncidentEvent, Slo, Timestamp,
+};
+use crate::report::slo::{alert_label, merged_adjustments};
+use crate::store::Store;
+use chrono::NaiveDate;
+use color_eyre::eyre::Result;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Clone)]
+pub struct CiWeek {
+    pub week_start: NaiveDate,
+    pub runs: usize,
+    pub success_rate: Option<f64>,
+    pub duration_p50: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CiData {
+    pub report: CiReport,
+    pub weeks: Vec<CiWeek>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SloRow {
+    pub slo: Slo,
+    pub report: SloReport,
+    /// `page`, `ticket`, `ok`, or `None` without data in any alert window.
+    pub alert: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SloData {
+    pub slos: Vec<SloRow>,
+}
+
+/// SLA verdict of one incident, from the incident definition run over that incident alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaStatus {
+    Met,
+    Breached,
+    Pending,
+    /// No SLA target for its severity.
+    NoTarget,
+}
+
+#[derive(Debug, Clone)]
+pub struct IncidentRow {
+    pub incident: Incident,
+    /// Created to first acknowledgement (from the log when there is one), in seconds.
+    pub ack_seconds: Option<f64>,
+    pub resolve_seconds: Option<f64>,
+    pub sla: SlaStatus,
+    pub events: Vec<IncidentEvent>,
+    /// From the DORA attribution: the deployment and the rule that chose it.
+    pub attribution: Option<(AttributionRule, Option<Deployment>)>,
+    pub deployment_changes: Vec<Change>,
+    pub actions: Vec<ActionItem>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IncidentData {
+    pub report: IncidentReport,
+    /// Open incidents (whatever their age) first, then the scope's others, newest first.
+    pub rows: Vec<IncidentRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ActionRow {
+    pub item: ActionItem,
+    pub overdue: bool,
+    /// Normalised severity of its incident, when it has one.
+    pub severity: Option<crate::model::Severity>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ActionData {
+    pub report: actions::ActionReport,
+    /// Overdue first, then open by due date, then closed.
+    pub rows: Vec<ActionRow>,
+}
+
+impl Shared {
+    pub(super) fn ci(&self, store: &Store, req: &DataRequest) -> Result<CiData> {
+        let (tz, versions) = self.scope(req.team.as_deref());
+        let params = self.config.ci_params();
+        let runs = store.pipeline_runs(&req.filter())?;
+        let report = ci::ci_report(&runs, req.period(), &params, &versions);
+        let weeks = weeks_in(req.period(), tz)
+            .into_iter()
+            .map(|w| {
+                let p = Period::new(w.period.start.max(req.since), w.period.end.min(req.until));
+                let r = ci::ci_report(&runs, p, &params, &versions);
+                CiWeek {
+                    week_start: w.start,
+                    runs: r.runs,
+                    success_rate: r.success_rate,
+                    duration_p50: r.duration.median_seconds,
+                }
+            })
+            .collect();
+        Ok(CiData { report, weeks })
+    }
+
+    pub(super) fn slos(&self, store: &Store, req: &DataRequest) -> Result<SloData> {
+        let now = req.until;
+        let mut slos = Vec::new();
+        for s in store.slos(&req.filter())? {
+            let (tz, _) = self.scope(s.team.as_deref());
+            let params = self.config.slo_params(&s.name, tz);
+            let versions = self.slo_versions.get(&s.id).cloned().unwrap_or_default();
+            let samples = store.slo_samples(s.id, samples_needed_from(&s, &params, now), now)?;
+            let mut report = slo::slo_report(&s, &samples, &params, now, &versions);
+            report.adjustments = merged_adjustments(&report.adjustments);
+            slos.push(SloRow {
+                alert: alert_label(&report.alerts),
+                slo: s,
+                report,
+            });
+        }
+        Ok(SloData { slos })
+    }
+
+    pub(super) fn incidents(&self, store: &Store, req: &DataRequest) -> Result<IncidentData> {
+        let (tz, versions) = self.scope(req.team.as_deref());
+        let params = self.config.incident_params(tz);
+        let now = req.until;
+        let scope = Filter {
+            team: req.team.clone(),
+            until: Some(now),
+            ..Filter::default()
+        };
+        // The scope's incidents plus those still open at `now`, whatever their age.
+        let mut list: Vec<Incident> = store
+            .incidents(&scope, 0)?
+            .into_iter()
+            .filter(|i| i.created_at >= req.since || i.resolved_at.is_none_or(|r| r > now))
+            .collect();
+        let ids: Vec<i64> = list.iter().map(|i| i.id).collect();
+        let events = store.incident_events_for(&ids)?;
+        let report =
+            incidents::incident_report(&list, &events, req.period(), now, &params, &versions);
+
+        let dparams = self.config.dora_params(&self.ownership, tz);
+        let inputs = store.dora_inputs(&req.filter(), &dparams, now)?;
+        let dora = dora::dora_report(&inputs, &dparams, &versions);
+        let deployments: HashMap<i64, &Deployment> =
+            inputs.deployments.iter().map(|d| (d.id, d)).collect();
+        let changes: HashMap<i64, &Change> = inputs.changes.iter().map(|c| (c.id, c)).collect();
+        let attributions: HashMap<i64, _> = dora
+            .attributions
+            .iter()
+            .map(|a| (a.incident_id, a))
+            .collect();
+        let items = store.action_items(&Filter::default())?;
+
+        let mut by_incident: HashMap<i64, Vec<IncidentEvent>> = HashMap::new();
+        for e in events {
+            by_incident.entry(e.incident_id).or_default().push(e);
+        }
+        let open_now = |i: &Incident| i.resolved_at.is_none_or(|r| r > now);
+        list.sort_by(|a, b| {
+            open_now(b)
+                .cmp(&open_now(a))
+                .then(b.created_at.cmp(&a.created_at))
+        });
+        let mut rows = Vec::with_capacity(list.len());
+        for i in list {
+            let events = by_incident.remove(&i.id).unwrap_or_default();
+            // The incident definition over this incident alone gives its own MTTA, MTTR, SLA.
+            let one = incidents::incident_report(
+                std::slice::from_ref(&i),
+                &events,
+                Period::new(
+                    i.created_at,
+                    now.max(i.created_at) + chrono::Duration::seconds(1),
+                ),
+                now,
+                &params,
+                &versions,
+            );
+            let sla = match one.by_severity.first().and_then(|s| s.sla.as_ref()) {
+                None => SlaStatus::NoTarget,
+                Some(a) if a.breached > 0 => SlaStatus::Breached,
+                Some(a) if a.pending > 0 => SlaStatus::Pending,
+                Some(_) => SlaStatus::Met,
+            };
+            let attribution = attributions.get(&i.id).map(|a| {
+                let d = a
+                    .deployment_id
+                    .and_then(|d| deployments.get(&d))
+                    .map(|d| (*d).clone());
+                (a.rule, d)
+            });
+            let deployment_changes = attribution
+                .as_ref()
+                .and_then(|(_, d)| d.as_ref())
+                .and_then(|d| dora.outcomes.iter().find(|o| o.deployment_id == d.id))
+                .map(|o| {
+                    o.shipped_change_ids
+                        .iter()
+                        .filter_map(|c| changes.get(c).map(|c| (*c).clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            rows.push(IncidentRow {
+                ack_seconds: one.acknowledge.median_seconds,
+                resolve_seconds: one.resolve.median_seconds,
+                sla,
+                events,
+                attribution,
+                deployment_changes,
+                actions: items
+                    .iter()
+                    .filter(|a| a.incident_id == Some(i.id))
+                    .cloned()
+                    .collect(),
+                incident: i,
+            });
+        }
+        Ok(IncidentData { report, rows })
+    }
+
+    pub(super) fn actions(&self, store: &Store, req: &DataRequest) -> Result<ActionData> {
+        let (_, versions) = self.scope(req.team.as_deref());
+        let params = self.config.action_params();
+        let now = req.until;
+        let scope = Filter {
+            team: req.team.clone(),
+            ..Filter::default()
+        };
+        // Open follow-ups whatever their age, and those closed or created in the range.
+        let items: Vec<ActionItem> = store
+            .action_items(&scope)?
+            .into_iter()
+            .filter(|a| a.created_at < now)
+            .filter(|a| {
+                !a.status.is_closed()
+                    || a.created_at >= req.since
+                    || a.completed_at.is_some_and(|c| c >= req.since)
+            })
+            .collect();
+        let all_incidents = store.incidents(
+            &Filter {
+                until: Some(now),
+                ..Filter::default()
+            },
+            0,
+        )?;
+        let wanted: HashSet<i64> = items.iter().filter_map(|a| a.incident_id).collect();
+        let incidents: Vec<Incident> = all_incidents
+            .into_iter()
+            .filter(|i| wanted.contains(&i.id))
+            .collect();
+        let overspent = self
+            .slos(store, req)?
+            .slos
+            .iter()
+            .filter_map(|s| s.report.budget_remaining.filter(|r| *r < 0.0))
+            .fold(0.0, |acc, r| acc - r);
+        let report =
+            actions::action_report(&items, &incidents, &[], overspent, now, &params, &versions);
+        let severity: HashMap<i64, crate::model::Severity> =
+            incidents.iter().map(|i| (i.id, i.severity)).collect();
+        let mut rows: Vec<ActionRow> = items
+            .into_iter()
+            .map(|item| {
+                // The follow-up definition over this item alone says whether it is overdue
+                // (its due date, or the severity policy when it has none).
+                let overdue = actions::action_report(
+                    std::slice::from_ref(&item),
+                    &incidents,
+                    &[],
+                    0.0,
+                    now,
+                    &params,
+                    &versions,
+                )
+                .overdue
+                    > 0;
+                ActionRow {
+                    severity: item.incident_id.and_then(|i| severity.get(&i).copied()),
+                    overdue,
+                    item,
+                }
+            })
+            .collect();
+        let rank = |r: &ActionRow| match (r.overdue, r.item.status.is_closed()) {
+            (true, _) => 0,
+            (false, false) => 1,
+            (false, true) => 2,
+        };
+        let far = Timestamp::MAX_UTC;
+        rows.sort_by(|a, b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then(
+                    a.item
+                        .due_at
+                        .unwrap_or(far)
+                        .cmp(&b.item.due_at.unwrap_or(far)),
+                )
+                .then(a.item.id.cmp(&b.item.id))
+        });
+        Ok(ActionData { report, rows })
+    }
+}
