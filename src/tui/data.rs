@@ -291,15 +291,34 @@ impl Shared {
 
     fn overview(&self, store: &Store, req: &DataRequest) -> Result<OverviewData> {
         let now = req.until;
-        let mut teams = Vec::new();
-        for team in store.teams()? {
-            if req.team.as_deref().is_some_and(|t| t != team.name) {
-                continue;
-            }
-            let (tz, versions) = self.scope(Some(&team.name));
-            let params = self.config.dora_params(&self.ownership, tz);
-            teams.push(self.team_health(store, &team.name, req, &params, &versions, now)?);
-        }
+        let names: Vec<String> = store
+            .teams()?
+            .into_iter()
+            .map(|t| t.name)
+            .filter(|name| req.team.as_deref().is_none_or(|t| t == name))
+            .collect();
+        // Teams are independent: compute them in parallel, each thread on its own read-only
+        // connection (the first frame waits for all of them).
+        let teams = std::thread::scope(|scope| {
+            let handles: Vec<_> = names
+                .iter()
+                .map(|name| {
+                    scope.spawn(move || -> Result<TeamHealth> {
+                        let store = Store::open_read_only(&self.db_path)?;
+                        let (tz, versions) = self.scope(Some(name));
+                        let params = self.config.dora_params(&self.ownership, tz);
+                        self.team_health(&store, name, req, &params, &versions, now)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(color_eyre::eyre::eyre!("a team query panicked")))
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
         let freshness = store
             .freshness()?
             .into_iter()
