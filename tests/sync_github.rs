@@ -13,10 +13,29 @@ use std::time::Duration;
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// state, merge_sha, first_commit_at, opened_at, merged_at, additions, deletions, author,
+/// title, team, labels
+type ChangeRow = (
+    String,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+);
+
 const REPO: &str = "octocat/Hello-World";
 
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/api/github/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/api/github/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -183,9 +202,18 @@ async fn sync(
 fn rows(store: &Store) -> Vec<String> {
     let mut out = Vec::new();
     for (table, cols) in [
-        ("changes", "repo, service, team, title, author, state, merge_sha, first_commit_at, opened_at, merged_at, additions, deletions, labels"),
-        ("deployments", "service, team, environment, status, started_at, finished_at, commit_sha"),
-        ("pipeline_runs", "repo, workflow, branch, commit_sha, status, conclusion, attempt, queued_at, started_at, finished_at"),
+        (
+            "changes",
+            "repo, service, team, title, author, state, merge_sha, first_commit_at, opened_at, merged_at, additions, deletions, labels",
+        ),
+        (
+            "deployments",
+            "service, team, environment, status, started_at, finished_at, commit_sha",
+        ),
+        (
+            "pipeline_runs",
+            "repo, workflow, branch, commit_sha, status, conclusion, attempt, queued_at, started_at, finished_at",
+        ),
     ] {
         let sql = format!("SELECT external_id, url, {cols} FROM {table} ORDER BY external_id");
         let mut stmt = store.conn().prepare(&sql).unwrap();
@@ -208,13 +236,15 @@ async fn pulls_deployments_and_runs_become_rows_that_feed_dora() {
     let mut store = Store::open_in_memory().unwrap();
     let summary = sync(&mut store, &server, &CancelFlag::default(), false).await;
     assert!(!summary.failed(), "{:?}", summary.resources);
-    assert_eq!(summary.pages(), 4, "two PR pages, one of deployments, one of runs");
+    assert_eq!(
+        summary.pages(),
+        4,
+        "two PR pages, one of deployments, one of runs"
+    );
     assert_eq!(summary.written(), 4);
 
     let conn = store.conn();
-    let (state, merge_sha, first_commit, opened, merged, adds, dels, author, title, team, labels): (
-        String, Option<String>, i64, i64, i64, i64, i64, String, String, String, String,
-    ) = conn
+    let (state, merge_sha, first_commit, opened, merged, adds, dels, author, title, team, labels): ChangeRow = conn
         .query_row(
             "SELECT state, merge_sha, first_commit_at, opened_at, merged_at, additions, deletions,
                     author, title, team, labels
@@ -224,14 +254,20 @@ async fn pulls_deployments_and_runs_become_rows_that_feed_dora() {
         )
         .unwrap();
     assert_eq!(state, "merged");
-    assert_eq!(merge_sha.as_deref(), Some("e5bd3914e2e596debea16f433f57875b5b90bcd6"));
+    assert_eq!(
+        merge_sha.as_deref(),
+        Some("e5bd3914e2e596debea16f433f57875b5b90bcd6")
+    );
     assert_eq!(first_commit, at("2011-04-14T16:00:49Z").timestamp());
     assert_eq!(opened, at("2011-01-26T19:01:12Z").timestamp());
     assert_eq!(merged, at("2011-01-26T19:01:12Z").timestamp());
     assert_eq!((adds, dels), (100, 3));
     assert_eq!(author, privacy().person("octocat"));
     assert!(!author.contains("octocat"));
-    assert_eq!((title.as_str(), team.as_str()), ("Amazing new feature", "web"));
+    assert_eq!(
+        (title.as_str(), team.as_str()),
+        ("Amazing new feature", "web")
+    );
     assert_eq!(labels, "[\"bug\"]");
     let (state2, sha2): (String, Option<String>) = conn
         .query_row(
@@ -246,14 +282,26 @@ async fn pulls_deployments_and_runs_become_rows_that_feed_dora() {
         .query_row(
             "SELECT service, environment, status, finished_at, external_id, url FROM deployments",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
         )
         .unwrap();
     assert_eq!(dep.0, "hello");
     assert_eq!((dep.1.as_str(), dep.2.as_str()), ("production", "success"));
     assert_eq!(dep.3, at("2012-07-20T01:19:13Z").timestamp());
     assert_eq!(dep.4, "octocat/Hello-World/deployments/1");
-    assert_eq!(dep.5.as_deref(), Some("https://example.com/deployment/42/output"));
+    assert_eq!(
+        dep.5.as_deref(),
+        Some("https://example.com/deployment/42/output")
+    );
 
     let run: (String, String, Option<String>, i64, i64, Option<i64>) = conn
         .query_row(
@@ -262,7 +310,17 @@ async fn pulls_deployments_and_runs_become_rows_that_feed_dora() {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
         )
         .unwrap();
-    assert_eq!(run, ("Build".into(), "queued".into(), None, 1, at("2020-01-22T19:33:08Z").timestamp(), None));
+    assert_eq!(
+        run,
+        (
+            "Build".into(),
+            "queued".into(),
+            None,
+            1,
+            at("2020-01-22T19:33:08Z").timestamp(),
+            None
+        )
+    );
 
     // The DORA numbers these rows feed.
     let params = DoraParams::default();
@@ -289,7 +347,10 @@ async fn a_second_sync_with_nothing_changed_sends_conditional_requests_and_write
     let second = sync(&mut store, &server, &CancelFlag::default(), false).await;
     assert!(!second.failed(), "{:?}", second.resources);
     assert_eq!(second.written(), 0);
-    assert_eq!(second.http.requests, 3, "one conditional request per resource");
+    assert_eq!(
+        second.http.requests, 3,
+        "one conditional request per resource"
+    );
     assert_eq!(second.http.not_modified, 3);
     assert!(second.resources.iter().all(|r| r.not_modified));
     assert_eq!(rows(&store), before);
@@ -308,12 +369,21 @@ async fn a_sync_interrupted_after_the_first_page_resumes_to_the_same_rows() {
     assert!(first.cancelled);
     assert_eq!(first.pages(), 1);
     let count = |s: &Store| -> i64 {
-        s.conn().query_row("SELECT count(*) FROM changes", [], |r| r.get(0)).unwrap()
+        s.conn()
+            .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
+            .unwrap()
     };
     assert_eq!(count(&resumed), 1, "only the first page was written");
     let second = sync(&mut resumed, &server, &CancelFlag::default(), false).await;
-    assert!(!second.failed() && !second.cancelled, "{:?}", second.resources);
-    assert_eq!(second.resources[0].pages, 1, "the PR list resumed at page 2");
+    assert!(
+        !second.failed() && !second.cancelled,
+        "{:?}",
+        second.resources
+    );
+    assert_eq!(
+        second.resources[0].pages, 1,
+        "the PR list resumed at page 2"
+    );
     assert_eq!(count(&resumed), 2);
     assert_eq!(rows(&resumed), rows(&whole));
 }

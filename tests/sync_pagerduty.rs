@@ -12,7 +12,10 @@ use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/api/pagerduty/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/api/pagerduty/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -31,7 +34,8 @@ fn log_entries() -> Value {
     ack["type"] = "acknowledge_log_entry".into();
     ack["summary"] = "Acknowledged by Earline Greenholt (earline@example.com)".into();
     ack["created_at"] = "2015-10-06T21:34:42Z".into();
-    ack["agent"] = json!({"id": "PXPGF42", "type": "user_reference", "summary": "Earline Greenholt"});
+    ack["agent"] =
+        json!({"id": "PXPGF42", "type": "user_reference", "summary": "Earline Greenholt"});
     ack["channel"] = json!({"type": "web_ui"});
     let mut second_ack = ack.clone();
     second_ack["id"] = "Q2ACK".into();
@@ -136,20 +140,38 @@ async fn incidents_with_log_entries_give_mtta_inputs_and_normalised_severity() {
         "offset paging within a window, then the next window up to now"
     );
 
-    let incidents = store
-        .incidents(&Filter::default(), 0)
-        .unwrap();
+    let incidents = store.incidents(&Filter::default(), 0).unwrap();
     assert_eq!(incidents.len(), 1);
     let i = &incidents[0];
     assert_eq!(i.created_at, at("2015-10-06T21:30:42Z"));
-    assert_eq!(i.acknowledged_at, Some(at("2015-10-06T21:34:42Z")), "the first acknowledge");
+    assert_eq!(
+        i.acknowledged_at,
+        Some(at("2015-10-06T21:34:42Z")),
+        "the first acknowledge"
+    );
     assert_eq!(i.resolved_at, Some(at("2015-10-06T21:38:23Z")));
     let conn = store.conn();
-    let row: (String, Option<String>, String, String, String, Option<String>) = conn
+    let row: (
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+        Option<String>,
+    ) = conn
         .query_row(
             "SELECT service, team, severity, severity_original, status, resolved_by FROM incidents",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
         )
         .unwrap();
     assert_eq!(
@@ -178,7 +200,11 @@ async fn incidents_with_log_entries_give_mtta_inputs_and_normalised_severity() {
         Some("Acknowledged by Earline Greenholt ([email])")
     );
     let services: i64 = conn
-        .query_row("SELECT count(*) FROM services WHERE team = 'mail'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM services WHERE team = 'mail'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(services, 1);
 }

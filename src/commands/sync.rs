@@ -33,7 +33,9 @@ fn sync_all(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
         .collect();
     if sources.is_empty() {
         return Err(match &args.source {
-            Some(name) => eyre!("no source named `{name}` in the config; `plumb config check` lists them"),
+            Some(name) => {
+                eyre!("no source named `{name}` in the config; `plumb config check` lists them")
+            }
             None => eyre!("the config has no [[sources]]; add one (see `plumb config init`)"),
         });
     }
@@ -90,7 +92,11 @@ fn sync_all(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
             break;
         }
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn status(ctx: &Context) -> Result<ExitCode> {

@@ -226,7 +226,8 @@ impl HttpClient {
             };
             match attempt {
                 Ok((status, headers, body)) => {
-                    self.pacer.observe_headers(&headers, self.policy.slow_down_below);
+                    self.pacer
+                        .observe_headers(&headers, self.policy.slow_down_below);
                     if status == StatusCode::NOT_MODIFIED {
                         self.counters.not_modified.fetch_add(1, Ordering::Relaxed);
                         return Ok(Fetched::NotModified);
@@ -320,7 +321,12 @@ impl HttpClient {
         Ok((status, headers, body))
     }
 
-    fn page(&self, endpoint: String, headers: &HeaderMap, body: Vec<u8>) -> Result<Page, SourceError> {
+    fn page(
+        &self,
+        endpoint: String,
+        headers: &HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Page, SourceError> {
         let etag = headers
             .get(ETAG)
             .and_then(|v| v.to_str().ok())
@@ -374,7 +380,9 @@ impl HttpClient {
         if wait > self.policy.max_rate_limit_wait {
             return Err(self.rate_limited(wait));
         }
-        self.counters.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .rate_limit_waits
+            .fetch_add(1, Ordering::Relaxed);
         self.counters
             .rate_limit_wait_ms
             .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
@@ -427,7 +435,11 @@ impl HttpClient {
             }
             return Ok(target.to_string());
         }
-        Ok(format!("{}/{}", self.base_url, target.trim_start_matches('/')))
+        Ok(format!(
+            "{}/{}",
+            self.base_url,
+            target.trim_start_matches('/')
+        ))
     }
 
     fn is_under_base(&self, url: &str) -> bool {
@@ -460,7 +472,10 @@ mod tests {
         for attempt in 1..=8 {
             let d = policy.backoff(attempt);
             let full = (policy.initial_backoff * 2u32.pow(attempt - 1)).min(policy.max_backoff);
-            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?} vs {full:?}");
+            assert!(
+                d >= full / 2 && d <= full,
+                "attempt {attempt}: {d:?} vs {full:?}"
+            );
         }
     }
 
@@ -488,7 +503,11 @@ mod tests {
             client.resolve("/repos/a/b/pulls").expect("path"),
             "https://ghe.example.com/api/v3/repos/a/b/pulls"
         );
-        assert!(client.resolve("https://ghe.example.com/api/v3/x?page=2").is_ok());
+        assert!(
+            client
+                .resolve("https://ghe.example.com/api/v3/x?page=2")
+                .is_ok()
+        );
         assert!(client.resolve("https://ghe.example.com/api/v30/x").is_err());
         assert!(client.resolve("https://evil.example/api/v3/x").is_err());
     }

@@ -146,7 +146,12 @@ async fn sync_services(session: &mut Session<'_>, client: &HttpClient) -> Result
             .collect();
         let teams: Vec<Option<String>> = services
             .iter()
-            .map(|s| session.ownership().team_for_service(&s.name).map(str::to_string))
+            .map(|s| {
+                session
+                    .ownership()
+                    .team_for_service(&s.name)
+                    .map(str::to_string)
+            })
             .collect();
         session.write_page(resource, &mut run, services.len(), |w| {
             for (s, team) in services.iter().zip(teams) {
@@ -166,7 +171,12 @@ async fn sync_services(session: &mut Session<'_>, client: &HttpClient) -> Result
     }
 }
 
-fn incidents_target(source: &SourceConfig, since: Timestamp, until: Timestamp, offset: u64) -> String {
+fn incidents_target(
+    source: &SourceConfig,
+    since: Timestamp,
+    until: Timestamp,
+    offset: u64,
+) -> String {
     let fmt = |t: Timestamp| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut target = format!(
         "/incidents?since={}&until={}&limit={LIMIT}&offset={offset}&time_zone=UTC&sort_by=created_at%3Aasc",
@@ -214,7 +224,10 @@ async fn sync_incidents(session: &mut Session<'_>, client: &HttpClient) -> Resul
             }
             detailed.push((incident, entries));
         }
-        let next = match list.paging.next_offset(offset_of(&target), list.incidents.len()) {
+        let next = match list
+            .paging
+            .next_offset(offset_of(&target), list.incidents.len())
+        {
             Some(offset) => Some((window_start_of(&target, lower), window_end, offset)),
             None if window_end < horizon => {
                 Some((window_end, window_after(window_end, horizon), 0))
@@ -261,8 +274,9 @@ async fn log_entries(client: &HttpClient, incident: &str) -> Result<Vec<LogEntry
     let mut out = Vec::new();
     let mut offset = 0;
     loop {
-        let target =
-            format!("/incidents/{incident}/log_entries?limit={LIMIT}&offset={offset}&time_zone=UTC");
+        let target = format!(
+            "/incidents/{incident}/log_entries?limit={LIMIT}&offset={offset}&time_zone=UTC"
+        );
         let page: LogEntries = client.decode(&client.get_page(&target).await?)?;
         let next = page.paging.next_offset(offset, page.log_entries.len());
         out.extend(page.log_entries);
@@ -308,12 +322,19 @@ impl IncidentRow {
         let source = session.source.name.as_str();
         let priority = i.priority.as_ref().and_then(|p| p.summary.clone());
         let urgency = i.urgency.clone();
-        let original = priority.clone().or(urgency.clone()).unwrap_or_else(|| "unknown".into());
+        let original = priority
+            .clone()
+            .or(urgency.clone())
+            .unwrap_or_else(|| "unknown".into());
         // A priority the tables do not know falls back to the urgency (always high or low).
         let severity = priority
             .as_deref()
             .and_then(|p| ownership.normalise_severity(source, p))
-            .or_else(|| urgency.as_deref().and_then(|u| ownership.normalise_severity(source, u)))
+            .or_else(|| {
+                urgency
+                    .as_deref()
+                    .and_then(|u| ownership.normalise_severity(source, u))
+            })
             .unwrap_or(Severity::Sev3);
         IncidentRow {
             team: ownership.team_for_service(&service).map(str::to_string),
@@ -399,9 +420,19 @@ fn write_incident(
         opt_time(Some(i.created_at)),
         opt_time(acknowledged_at),
         opt_time(resolved_at),
-        opt_text((status == "resolved").then(|| resolution.map(resolved_by)).flatten()),
+        opt_text(
+            (status == "resolved")
+                .then(|| resolution.map(resolved_by))
+                .flatten(),
+        ),
     ];
-    let incident_id = w.upsert("incidents", INCIDENT_COLUMNS, &values, &i.id, i.html_url.as_deref())?;
+    let incident_id = w.upsert(
+        "incidents",
+        INCIDENT_COLUMNS,
+        &values,
+        &i.id,
+        i.html_url.as_deref(),
+    )?;
     for e in entries {
         let Some(kind) = event_kind(&e.kind) else {
             continue;
@@ -421,7 +452,13 @@ fn write_incident(
             opt_text(actor),
             opt_text(e.summary.as_deref().map(|s| privacy.redact(s).into_owned())),
         ];
-        w.upsert("incident_events", EVENT_COLUMNS, &values, &e.id, e.html_url.as_deref())?;
+        w.upsert(
+            "incident_events",
+            EVENT_COLUMNS,
+            &values,
+            &e.id,
+            e.html_url.as_deref(),
+        )?;
     }
     Ok(())
 }

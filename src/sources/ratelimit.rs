@@ -49,13 +49,20 @@ pub(super) fn budget(headers: &HeaderMap, now_epoch: u64) -> Option<Budget> {
 }
 
 /// `Retry-After` as a wait: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
-pub(super) fn retry_after(headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+pub(super) fn retry_after(
+    headers: &HeaderMap,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Duration> {
     let v = headers.get("retry-after")?.to_str().ok()?.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    Some((at.with_timezone(&chrono::Utc) - now).to_std().unwrap_or(Duration::ZERO))
+    Some(
+        (at.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// The earliest moment the next request may start.
@@ -68,7 +75,9 @@ impl Pacer {
     /// How long the next request must wait (zero when it may go now).
     pub fn wait(&self) -> Duration {
         let guard = self.next_allowed.lock().unwrap_or_else(|e| e.into_inner());
-        guard.map_or(Duration::ZERO, |at| at.saturating_duration_since(Instant::now()))
+        guard.map_or(Duration::ZERO, |at| {
+            at.saturating_duration_since(Instant::now())
+        })
     }
 
     /// Holds every request until `wait` from now (never shortens an existing hold).
@@ -120,7 +129,10 @@ mod tests {
         assert_eq!(b.reset_in, Some(Duration::from_secs(88)));
         let ietf = headers(&[("ratelimit-remaining", "3"), ("ratelimit-reset", "20")]);
         let b = budget(&ietf, 1_590_701_800).expect("budget");
-        assert_eq!((b.remaining, b.reset_in), (3, Some(Duration::from_secs(20))));
+        assert_eq!(
+            (b.remaining, b.reset_in),
+            (3, Some(Duration::from_secs(20)))
+        );
         assert_eq!(budget(&HeaderMap::new(), 0), None);
     }
 
@@ -134,7 +146,10 @@ mod tests {
             Some(Duration::from_secs(1))
         );
         assert_eq!(
-            retry_after(&headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:30 GMT")]), now),
+            retry_after(
+                &headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:30 GMT")]),
+                now
+            ),
             Some(Duration::from_secs(30))
         );
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
@@ -159,7 +174,10 @@ mod tests {
             100,
         );
         let spread = pacer.wait();
-        assert!(spread > Duration::from_secs(14) && spread <= Duration::from_secs(15), "{spread:?}");
+        assert!(
+            spread > Duration::from_secs(14) && spread <= Duration::from_secs(15),
+            "{spread:?}"
+        );
         pacer.observe(
             Budget {
                 remaining: 0,

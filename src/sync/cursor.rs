@@ -94,17 +94,19 @@ pub fn load(conn: &Connection, source: &str, resource: &str) -> rusqlite::Result
             },
         )
         .optional()?;
-    Ok(row.map_or_else(CursorRow::default, |(c, etag, ok, err, err_at)| CursorRow {
-        // A cursor this version cannot read restarts the resource from its lower bound;
-        // upserts make the re-read harmless.
-        cursor: c
-            .and_then(|c| serde_json::from_str(&c).ok())
-            .unwrap_or_default(),
-        etag,
-        last_ok_at: ok.and_then(ts),
-        last_error: err,
-        last_error_at: err_at.and_then(ts),
-    }))
+    Ok(
+        row.map_or_else(CursorRow::default, |(c, etag, ok, err, err_at)| CursorRow {
+            // A cursor this version cannot read restarts the resource from its lower bound;
+            // upserts make the re-read harmless.
+            cursor: c
+                .and_then(|c| serde_json::from_str(&c).ok())
+                .unwrap_or_default(),
+            etag,
+            last_ok_at: ok.and_then(ts),
+            last_error: err,
+            last_error_at: err_at.and_then(ts),
+        }),
+    )
 }
 
 /// Stores the cursor (and the first page's ETag) of a resource.
@@ -115,9 +117,8 @@ pub fn save(
     cursor: &SyncCursor,
     etag: Option<&str>,
 ) -> rusqlite::Result<()> {
-    let json = serde_json::to_string(cursor).map_err(|e| {
-        rusqlite::Error::ToSqlConversionFailure(Box::new(e))
-    })?;
+    let json = serde_json::to_string(cursor)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     conn.execute(
         "INSERT INTO sync_state (source, resource, cursor, etag) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (source, resource) DO UPDATE SET cursor = excluded.cursor,
@@ -128,7 +129,12 @@ pub fn save(
 }
 
 /// Marks a resource up to date at `at` and clears its last error.
-pub fn record_ok(conn: &Connection, source: &str, resource: &str, at: Timestamp) -> rusqlite::Result<()> {
+pub fn record_ok(
+    conn: &Connection,
+    source: &str,
+    resource: &str,
+    at: Timestamp,
+) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO sync_state (source, resource, last_ok_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (source, resource) DO UPDATE SET last_ok_at = excluded.last_ok_at,
@@ -157,9 +163,8 @@ pub fn record_error(
 
 /// Every resource's state, by source then resource.
 pub fn all(conn: &Connection) -> rusqlite::Result<Vec<(String, String, CursorRow)>> {
-    let mut stmt = conn.prepare(
-        "SELECT source, resource FROM sync_state ORDER BY source, resource",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT source, resource FROM sync_state ORDER BY source, resource")?;
     let keys: Vec<(String, String)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;

@@ -16,8 +16,8 @@ use crate::sources::{SourceError, github, pagerduty};
 use crate::store::write::{Outcome, RowProvenance, Writer};
 use crate::store::{Store, StoreError};
 use cursor::{Pass, SyncCursor};
-use rusqlite::types::Value;
 use rusqlite::Connection;
+use rusqlite::types::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -37,7 +37,7 @@ pub enum SyncError {
         source_name: String,
         resource: String,
         #[source]
-        error: StoreError,
+        error: Box<StoreError>,
     },
     #[error(
         "source `{source_name}`: plumb sync does not read {kind} sources yet; load their data \
@@ -366,7 +366,7 @@ impl Session<'_> {
         SyncError::Store {
             source_name: self.source.name.clone(),
             resource: resource.to_string(),
-            error,
+            error: Box::new(error),
         }
     }
 

@@ -16,8 +16,14 @@ pub enum SyncEvent<'a> {
         items: usize,
     },
     /// The first page answered 304 Not Modified: nothing to write.
-    NotModified { source: &'a str, resource: &'a str },
-    ResourceDone { source: &'a str, resource: &'a str },
+    NotModified {
+        source: &'a str,
+        resource: &'a str,
+    },
+    ResourceDone {
+        source: &'a str,
+        resource: &'a str,
+    },
     ResourceFailed {
         source: &'a str,
         resource: &'a str,

@@ -29,7 +29,6 @@ pub enum Action {
     Filter,
 }
 
-
 impl Action {
     pub const ALL: [Action; 23] = [
         Action::Up,

@@ -103,7 +103,11 @@ pub(super) async fn sync(
                 Err(open) => run.pass().saw_open(open.created_at),
             }
         }
-        run.advance(if reached_bound { None } else { page.next.clone() });
+        run.advance(if reached_bound {
+            None
+        } else {
+            page.next.clone()
+        });
         let team = owner.team.clone();
         session.write_page(resource, &mut run, read, |w| {
             for f in &finished {

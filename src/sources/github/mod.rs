@@ -59,7 +59,11 @@ fn owner(ownership: &Ownership, repo: &str) -> Owner {
     let service = ownership.service_for_repo(repo).map(str::to_string);
     let team = ownership
         .team_for_repo(repo)
-        .or_else(|| service.as_deref().and_then(|s| ownership.team_for_service(s)))
+        .or_else(|| {
+            service
+                .as_deref()
+                .and_then(|s| ownership.team_for_service(s))
+        })
         .map(str::to_string);
     Owner { team, service }
 }

@@ -3,11 +3,11 @@
 //! first) give the first commit time, the start of lead time for changes.
 
 use super::{PER_PAGE, User, fetch, owner};
+use crate::model::Timestamp;
 use crate::sources::SourceError;
 use crate::sources::http::HttpClient;
-use crate::model::Timestamp;
-use crate::sync::{RowWriter, Session, SyncError, opt_int, opt_text, opt_time, text};
 use crate::store::StoreError;
+use crate::sync::{RowWriter, Session, SyncError, opt_int, opt_text, opt_time, text};
 use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 
@@ -107,7 +107,11 @@ pub(super) async fn sync(
             .await
             .into_iter()
             .collect::<Result<_, _>>()?;
-        run.advance(if reached_bound { None } else { page.next.clone() });
+        run.advance(if reached_bound {
+            None
+        } else {
+            page.next.clone()
+        });
         let owner = owner(session.ownership(), repo);
         let privacy = session.privacy().clone();
         session.write_page(resource, &mut run, detailed.len(), |w| {
@@ -123,18 +127,22 @@ pub(super) async fn sync(
 }
 
 async fn detail(client: &HttpClient, repo: &str, number: u64) -> Result<Detailed, SourceError> {
-    let pull: Pull = client.decode(&client.get_page(&format!("/repos/{repo}/pulls/{number}")).await?)?;
+    let pull: Pull = client.decode(
+        &client
+            .get_page(&format!("/repos/{repo}/pulls/{number}"))
+            .await?,
+    )?;
     // Commits come oldest first, so the first page holds the first commit.
     let commits_target = format!("/repos/{repo}/pulls/{number}/commits?per_page={PER_PAGE}");
     let commits: Vec<PullCommit> = client.decode(&client.get_page(&commits_target).await?)?;
     let first_commit_at = commits
         .iter()
         .filter_map(|c| {
-            c.commit
-                .author
+            c.commit.author.as_ref().and_then(|a| a.date).or(c
+                .commit
+                .committer
                 .as_ref()
-                .and_then(|a| a.date)
-                .or(c.commit.committer.as_ref().and_then(|a| a.date))
+                .and_then(|a| a.date))
         })
         .min();
     Ok(Detailed {
@@ -176,6 +184,12 @@ fn write_change(
         text(labels),
     ];
     let external_id = format!("{repo}#{}", p.number);
-    w.upsert("changes", COLUMNS, &values, &external_id, p.html_url.as_deref())?;
+    w.upsert(
+        "changes",
+        COLUMNS,
+        &values,
+        &external_id,
+        p.html_url.as_deref(),
+    )?;
     Ok(())
 }

@@ -118,7 +118,13 @@ pub(super) async fn sync(
                     opt_time(finished),
                 ];
                 let external_id = format!("{repo}/runs/{}", r.id);
-                w.upsert("pipeline_runs", COLUMNS, &values, &external_id, r.html_url.as_deref())?;
+                w.upsert(
+                    "pipeline_runs",
+                    COLUMNS,
+                    &values,
+                    &external_id,
+                    r.html_url.as_deref(),
+                )?;
             }
             Ok(())
         })?;

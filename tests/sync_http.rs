@@ -1,0 +1,217 @@
+//! Failure paths of the HTTP layer and of a sync, against a local fake server answering with
+//! PagerDuty's published services example (tests/fixtures/api/pagerduty).
+
+use plumb::config::{PrivacyConfig, Secret, SourceConfig, SourceKind};
+use plumb::model::Ownership;
+use plumb::privacy::Privacy;
+use plumb::sources::SourceError;
+use plumb::sources::http::{Fetched, HttpClient, HttpPolicy};
+use plumb::store::Store;
+use plumb::sync::{CancelFlag, SourceSummary, SyncEnv, SyncOptions, cursor, sync_source};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn services() -> Value {
+    let path = format!(
+        "{}/tests/fixtures/api/pagerduty/list-services.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn source(server: &MockServer) -> SourceConfig {
+    let mut s = SourceConfig::new("pd-eu", SourceKind::Pagerduty);
+    s.base_url = Some(server.uri());
+    s.token_env = Some("PD_EU_TOKEN".into());
+    s
+}
+
+/// Short backoffs keep the retry tests fast.
+fn client(server: &MockServer) -> HttpClient {
+    let source = source(server);
+    let mut policy = HttpPolicy::for_source(&source);
+    policy.initial_backoff = Duration::from_millis(10);
+    policy.max_backoff = Duration::from_millis(40);
+    HttpClient::new(&source, Some(Secret::new("pd_secret_value")), policy).unwrap()
+}
+
+async fn sync(store: &mut Store, server: &MockServer) -> SourceSummary {
+    let source = source(server);
+    let client = client(server);
+    let ownership = Ownership::default();
+    let privacy = Privacy::with_key(vec![1; 32], &PrivacyConfig::default());
+    let now = "2016-01-01T00:00:00Z".parse().unwrap();
+    let options = SyncOptions {
+        full: false,
+        since: None,
+        now,
+    };
+    let cancel = CancelFlag::default();
+    let env = SyncEnv {
+        ownership: &ownership,
+        privacy: &privacy,
+        options: &options,
+        cancel: &cancel,
+    };
+    sync_source(store, &source, &client, env, &mut |_| {}).await
+}
+
+#[tokio::test]
+async fn unauthorized_names_the_source_and_the_token_variable() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let mut store = Store::open_in_memory().unwrap();
+    let summary = sync(&mut store, &server).await;
+    let errors: Vec<_> = summary.errors().collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "a rejected token skips the other resources: {errors:?}"
+    );
+    let (resource, message) = errors[0];
+    assert_eq!(resource, "services");
+    assert!(
+        message.contains("pd-eu") && message.contains("PD_EU_TOKEN"),
+        "{message}"
+    );
+    assert!(!message.contains("pd_secret_value"));
+    let state = cursor::load(store.conn(), "pd-eu", "services").unwrap();
+    assert_eq!(state.last_error.as_deref(), Some(message));
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "a 401 is never retried"
+    );
+}
+
+#[tokio::test]
+async fn too_many_requests_waits_for_retry_after_then_succeeds() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/services"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(services()))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let started = Instant::now();
+    let fetched = client
+        .get("/services?limit=100&offset=0", None)
+        .await
+        .unwrap();
+    assert!(matches!(fetched, Fetched::Page(_)));
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    let stats = client.stats();
+    assert_eq!((stats.requests, stats.rate_limit_waits), (2, 1));
+}
+
+#[tokio::test]
+async fn a_server_error_is_retried_then_succeeds() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/services"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(services()))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    assert!(matches!(
+        client.get("/services", None).await.unwrap(),
+        Fetched::Page(_)
+    ));
+    assert_eq!((client.stats().requests, client.stats().retries), (2, 1));
+}
+
+#[tokio::test]
+async fn other_client_errors_are_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client.get("/services/NOPE", None).await.unwrap_err();
+    assert!(
+        matches!(err, SourceError::Http { status: 404, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("GET /services/NOPE"), "{err}");
+    assert_eq!(client.stats().requests, 1);
+}
+
+#[tokio::test]
+async fn a_truncated_page_is_not_written_and_earlier_rows_stay() {
+    let server = MockServer::start().await;
+    let mut first = services();
+    first["limit"] = 1.into();
+    first["more"] = true.into();
+    Mock::given(method("GET"))
+        .and(path("/services"))
+        .and(query_param("offset", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&first))
+        .mount(&server)
+        .await;
+    let mut second = services();
+    second["services"][0]["id"] = "PSECOND".into();
+    second["services"][0]["name"] = "Second Service".into();
+    let text = serde_json::to_string(&second).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/services"))
+        .and(query_param("offset", "1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(text[..text.len() / 2].to_string(), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let mut store = Store::open_in_memory().unwrap();
+    let summary = sync(&mut store, &server).await;
+    let (resource, message) = summary.errors().next().expect("an error");
+    assert_eq!(resource, "services");
+    assert!(
+        message.contains("GET /services?limit=100&offset=1"),
+        "{message}"
+    );
+    let names: Vec<String> = store
+        .conn()
+        .prepare("SELECT name FROM services ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        names,
+        ["My Application Service"],
+        "page 1 kept, page 2 not written"
+    );
+    let state = cursor::load(store.conn(), "pd-eu", "services").unwrap();
+    let next = state.cursor.pass.and_then(|p| p.next);
+    assert_eq!(
+        next.as_deref(),
+        Some("/services?limit=100&offset=1"),
+        "resumes at the bad page"
+    );
+    assert!(state.last_error.is_some());
+}
