@@ -183,6 +183,43 @@ fn an_empty_database_shows_the_welcome_screen() {
     assert!(s.contains("plumb demo"), "{s}");
 }
 
+#[test]
+fn deployments_without_any_team_still_get_an_overview_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("imported.db");
+    let csv = dir.path().join("deployments.csv");
+    let day = Utc::now() - chrono::Duration::days(3);
+    std::fs::write(
+        &csv,
+        format!(
+            "external_id,service,environment,status,started_at,finished_at,commit_sha\n\
+             d1,api,production,success,{s},{f},abc\n",
+            s = (day - chrono::Duration::minutes(5)).to_rfc3339(),
+            f = day.to_rfc3339()
+        ),
+    )
+    .unwrap();
+    let mut store = Store::open(&path).unwrap();
+    plumb::import::import_files(
+        &mut store,
+        &[csv],
+        &plumb::import::ImportOptions::default(),
+        &plumb::model::Ownership::default(),
+        Utc::now(),
+    )
+    .unwrap();
+    drop(store);
+    let loader = Loader::new(path, &Config::default()).unwrap();
+    let mut app = App::new(Keymap::default(), None);
+    let effects = app.start();
+    run(&mut app, &loader, effects);
+    let s = screen(&app, 100, 30);
+    assert!(
+        s.contains("all teams") && s.contains("1 team · 1 deployments"),
+        "{s}"
+    );
+}
+
 /// Carries out the loads among `effects` synchronously, as the event loop would.
 fn run(app: &mut App, loader: &Loader, effects: Vec<Effect>) {
     for e in effects {

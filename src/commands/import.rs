@@ -12,6 +12,11 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<ExitCode> {
         Some(k) => Some(k.parse::<Kind>().map_err(|e| eyre!("--kind: {e}"))?),
         None => None,
     };
+    for f in &args.files {
+        if !f.is_file() {
+            return Err(eyre!("{}: no such file", f.display()));
+        }
+    }
     let config = ctx.load_config()?;
     let ownership = config.ownership()?;
     let mut store = Store::open(&ctx.db_path)?;
@@ -28,6 +33,13 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<ExitCode> {
         &ownership,
         chrono::Utc::now(),
     )?;
+    if !args.dry_run {
+        // Freshness: when each source last delivered, per kind.
+        let now = chrono::Utc::now();
+        for r in &reports {
+            store.record_success(&args.source, &format!("import:{}", r.kind), now)?;
+        }
+    }
     for r in &reports {
         eprintln!(
             "{}{}: {} rows of {} ({} new, {} updated, {} unchanged)",

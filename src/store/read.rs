@@ -356,6 +356,30 @@ impl Store {
         )
     }
 
+    /// Team names: the `teams` table, or when it is empty the teams that deployments name
+    /// (imports often bring deployments before anyone describes the teams).
+    pub fn team_names(&self) -> Result<Vec<String>> {
+        let names: Vec<String> = self.teams()?.into_iter().map(|t| t.name).collect();
+        if !names.is_empty() {
+            return Ok(names);
+        }
+        self.query_map(
+            "SELECT DISTINCT team FROM deployments WHERE team IS NOT NULL ORDER BY team",
+            &[],
+            |r| r.get(0),
+        )
+    }
+
+    /// Whether any deployment, change or incident is stored.
+    pub fn has_delivery_data(&self) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM deployments) OR EXISTS (SELECT 1 FROM changes)
+                    OR EXISTS (SELECT 1 FROM incidents)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Services known to the store, by name.
     pub fn services(&self) -> Result<Vec<Service>> {
         self.query_map(

@@ -291,12 +291,16 @@ impl Shared {
 
     fn overview(&self, store: &Store, req: &DataRequest) -> Result<OverviewData> {
         let now = req.until;
-        let names: Vec<String> = store
-            .teams()?
+        let mut names: Vec<Option<String>> = store
+            .team_names()?
             .into_iter()
-            .map(|t| t.name)
             .filter(|name| req.team.as_deref().is_none_or(|t| t == name))
+            .map(Some)
             .collect();
+        // Data without any team (e.g. an import without a team column) still gets a row.
+        if names.is_empty() && req.team.is_none() && store.has_delivery_data()? {
+            names.push(None);
+        }
         // Teams are independent: compute them in parallel, each thread on its own read-only
         // connection (the first frame waits for all of them).
         let teams = std::thread::scope(|scope| {
@@ -305,9 +309,9 @@ impl Shared {
                 .map(|name| {
                     scope.spawn(move || -> Result<TeamHealth> {
                         let store = Store::open_read_only(&self.db_path)?;
-                        let (tz, versions) = self.scope(Some(name));
+                        let (tz, versions) = self.scope(name.as_deref());
                         let params = self.config.dora_params(&self.ownership, tz);
-                        self.team_health(&store, name, req, &params, &versions, now)
+                        self.team_health(&store, name.as_deref(), req, &params, &versions, now)
                     })
                 })
                 .collect();
@@ -331,10 +335,11 @@ impl Shared {
         Ok(OverviewData { teams, freshness })
     }
 
+    /// One team's row; `team: None` is every row regardless of team.
     fn team_health(
         &self,
         store: &Store,
-        team: &str,
+        team: Option<&str>,
         req: &DataRequest,
         params: &DoraParams,
         versions: &Versions,
@@ -343,7 +348,7 @@ impl Shared {
         let filter = Filter {
             since: Some(req.since),
             until: Some(req.until),
-            team: Some(team.to_string()),
+            team: team.map(str::to_string),
             ..Filter::default()
         };
         let inputs = store.dora_inputs(&filter, params, now)?;
@@ -371,7 +376,7 @@ impl Shared {
 
         // Overdue follow-ups, by due date or the severity policy: they need their incidents.
         let scope = Filter {
-            team: Some(team.to_string()),
+            team: team.map(str::to_string),
             ..Filter::default()
         };
         let items = store.action_items(&scope)?;
@@ -387,7 +392,7 @@ impl Shared {
         );
         let overdue_actions = actions.overdue;
         Ok(TeamHealth {
-            team: team.to_string(),
+            team: team.unwrap_or("all teams").to_string(),
             deployments: report.deployment_frequency.deployments as u64,
             deploy_days_per_week: report.deployment_frequency.deploy_days_per_week,
             lead_time_p50: report.lead_time.median_seconds,

@@ -199,8 +199,9 @@ fn render_team_table(
         ]
     };
     let title = format!(
-        " Delivery health · {} teams · {} deployments ",
+        " Delivery health · {} team{} · {} deployments ",
         data.teams.len(),
+        if data.teams.len() == 1 { "" } else { "s" },
         data.teams.iter().map(|t| t.deployments).sum::<u64>()
     );
     let table = Table::new(rows, widths)
