@@ -2,9 +2,9 @@
 //! the header shows the completion rate and the incident debt with the reliability share it
 //! recommends.
 
+use super::Outcome;
 use super::list::ListState;
 use super::units::{fmt_day, fmt_pct, truncate};
-use super::{Outcome, list_title};
 use crate::model::ActionStatus;
 use crate::tui::app::App;
 use crate::tui::data::ActionData;
@@ -13,7 +13,7 @@ use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 #[derive(Debug, Default)]
 pub struct ActionState {
@@ -174,23 +174,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         header.extend(["Sev", "Category"]);
         widths.extend([Constraint::Length(5), Constraint::Length(11)]);
     }
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.title()))
-        .row_highlight_style(theme.selected())
-        .highlight_symbol("› ")
-        .block(
-            Block::bordered()
-                .title(list_title(
-                    "Follow-ups",
-                    visible.len(),
-                    data.rows.len(),
-                    &state.list.filter,
-                ))
-                .title_style(theme.title()),
-        );
-    f.render_stateful_widget(
-        table,
+    let table = Table::new(rows, widths).header(Row::new(header).style(theme.title()));
+    state.list.render_table(
+        f,
         list,
-        &mut TableState::default().with_selected(Some(state.list.selected)),
+        table,
+        "Follow-ups",
+        (visible.len(), data.rows.len()),
+        theme,
     );
 }

@@ -2,9 +2,9 @@
 //! the source's own value, time to acknowledge and resolve, and SLA status. Enter opens the
 //! timeline, the deployment the incident is attributed to (with its changes) and its follow-ups.
 
+use super::Outcome;
 use super::list::ListState;
 use super::units::{fmt_pct, fmt_secs, fmt_time, truncate};
-use super::{Outcome, list_title};
 use crate::metrics::dora::AttributionRule;
 use crate::model::{Incident, Severity};
 use crate::tui::app::App;
@@ -15,7 +15,7 @@ use crate::tui::theme::{Health, Theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
 #[derive(Debug, Default)]
 pub struct IncidentState {
@@ -233,24 +233,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Constraint::Length(6),
         Constraint::Length(10),
     ]);
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.title()))
-        .row_highlight_style(theme.selected())
-        .highlight_symbol("› ")
-        .block(
-            Block::bordered()
-                .title(list_title(
-                    "Incidents",
-                    visible.len(),
-                    data.rows.len(),
-                    &state.list.filter,
-                ))
-                .title_style(theme.title()),
-        );
-    f.render_stateful_widget(
-        table,
+    let table = Table::new(rows, widths).header(Row::new(header).style(theme.title()));
+    state.list.render_table(
+        f,
         list,
-        &mut TableState::default().with_selected(Some(state.list.selected)),
+        table,
+        "Incidents",
+        (visible.len(), data.rows.len()),
+        theme,
     );
 }
 

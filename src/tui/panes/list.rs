@@ -60,6 +60,35 @@ impl ListState {
     }
 }
 
+impl ListState {
+    /// Draws `table` as this list: the selection highlighted, and a title with the list's
+    /// name, its size and the filter narrowing it.
+    pub fn render_table(
+        &self,
+        f: &mut ratatui::Frame,
+        area: ratatui::layout::Rect,
+        table: ratatui::widgets::Table<'_>,
+        name: &str,
+        (shown, total): (usize, usize),
+        theme: crate::tui::theme::Theme,
+    ) {
+        use ratatui::widgets::{Block, TableState};
+        let table = table
+            .row_highlight_style(theme.selected())
+            .highlight_symbol("› ")
+            .block(
+                Block::bordered()
+                    .title(super::list_title(name, shown, total, &self.filter))
+                    .title_style(theme.title()),
+            );
+        f.render_stateful_widget(
+            table,
+            area,
+            &mut TableState::default().with_selected(Some(self.selected)),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

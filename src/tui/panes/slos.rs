@@ -2,9 +2,9 @@
 //! multi-window alert state and time to exhaustion; Enter opens the budget burn-down against
 //! the ideal line, with the exclusions and planned peaks applied and the inputs behind it.
 
+use super::Outcome;
 use super::list::ListState;
 use super::units::{fmt_pct, fmt_secs};
-use super::{Outcome, list_title};
 use crate::report::human_span;
 use crate::tui::app::App;
 use crate::tui::data::{SloData, SloRow};
@@ -14,9 +14,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Axis, Block, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table, TableState,
-};
+use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table};
 
 #[derive(Debug, Default)]
 pub struct SloState {
@@ -218,24 +216,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     header.extend(["Alert", "Exhausts"]);
     widths.extend([Constraint::Length(10), Constraint::Length(8)]);
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.title()))
-        .row_highlight_style(theme.selected())
-        .highlight_symbol("› ")
-        .block(
-            Block::bordered()
-                .title(list_title(
-                    "SLOs",
-                    visible.len(),
-                    data.slos.len(),
-                    &state.list.filter,
-                ))
-                .title_style(theme.title()),
-        );
-    f.render_stateful_widget(
-        table,
+    let table = Table::new(rows, widths).header(Row::new(header).style(theme.title()));
+    state.list.render_table(
+        f,
         area,
-        &mut TableState::default().with_selected(Some(state.list.selected)),
+        table,
+        "SLOs",
+        (visible.len(), data.slos.len()),
+        theme,
     );
 }
 
