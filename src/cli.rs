@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[command(
     name = "plumb",
     version,
-    about = "Keep product, engineering and operations in line: DORA, CI, SLOs, incidents and retros in your terminal",
+    about = "Keep product, engineering and operations in line: DORA, CI, SLOs, incidents and their follow-ups in your terminal",
     long_about = None,
     propagate_version = true
 )]
