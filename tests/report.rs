@@ -115,7 +115,7 @@ fn build_store(path: &Path) {
         )
         .unwrap();
     }
-    // Incidents (times UTC; working hours 08:00–19:00 Mon–Fri; 2 March is a Monday).
+    // Incidents (times UTC; off-hours 19:00–08:00 and weekends; 2 March is a Monday).
     let incidents: [IncidentRow; 5] = [
         (
             1,

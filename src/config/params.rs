@@ -1,14 +1,14 @@
 //! Config → metric parameters. The one place where configured values become the parameters of
 //! metric definitions (and so their versions).
 
-use super::{Config, ExclusionRule, OffHours, ReportYear};
+use super::{Config, ExclusionRule, ReportYear};
 use crate::metrics::actions::ActionParams;
 use crate::metrics::ci::CiParams;
 use crate::metrics::dora::{BandYear, DoraParams, ProductionMatcher};
-use crate::metrics::incidents::{IncidentParams, SlaTarget};
+use crate::metrics::incidents::{IncidentParams, OffHoursRule, SlaTarget};
 use crate::metrics::slo::{ExclusionWindow, PlannedPeak, SloParams};
 use crate::model::Ownership;
-use chrono::{NaiveTime, Weekday};
+use chrono::Weekday;
 use chrono_tz::Tz;
 
 const WEEKDAYS: [Weekday; 7] = [
@@ -45,7 +45,6 @@ impl Config {
     /// `metrics.repeat_incident_window`, and working hours as the complement of
     /// `metrics.off_hours`.
     pub fn incident_params(&self, timezone: Tz) -> IncidentParams {
-        let (working_start, working_end) = working_hours(&self.metrics.off_hours);
         IncidentParams {
             timezone,
             sla: self
@@ -64,8 +63,11 @@ impl Config {
                 })
                 .collect(),
             repeat_window: self.metrics.repeat_incident_window.as_chrono(),
-            working_start,
-            working_end,
+            off_hours: OffHoursRule {
+                start: self.metrics.off_hours.start,
+                end: self.metrics.off_hours.end,
+                weekends: self.metrics.off_hours.weekends,
+            },
         }
     }
 
@@ -147,19 +149,6 @@ impl Config {
     }
 }
 
-/// Working hours as `(start, end)` from the off-hours window: off-hours from 19:00 to 08:00 are
-/// working hours from 08:00 to 19:00. The incident definition treats weekends as off-hours and
-/// needs working hours within one day; an off-hours window that does not wrap past midnight
-/// cannot be expressed that way, so it keeps the definition's default working hours.
-fn working_hours(off: &OffHours) -> (NaiveTime, NaiveTime) {
-    if off.start > off.end {
-        (off.end, off.start)
-    } else {
-        let d = IncidentParams::default();
-        (d.working_start, d.working_end)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use crate::config::parse_str;
@@ -226,21 +215,27 @@ factor = 4.0
         assert!(!p.sla.contains_key(&Severity::Sev2));
         assert_eq!(p.repeat_window.num_days(), 3);
         assert_eq!(
-            p.working_start,
+            p.off_hours.start,
+            NaiveTime::from_hms_opt(20, 0, 0).expect("t")
+        );
+        assert_eq!(
+            p.off_hours.end,
             NaiveTime::from_hms_opt(7, 30, 0).expect("t")
         );
-        assert_eq!(p.working_end, NaiveTime::from_hms_opt(20, 0, 0).expect("t"));
     }
 
     #[test]
-    fn off_hours_that_do_not_wrap_keep_default_working_hours() {
-        let text = "[metrics]\noff_hours = { start = \"00:00\", end = \"06:00\" }\n";
+    fn off_hours_within_one_day_and_working_weekends_are_honoured() {
+        let text =
+            "[metrics]\noff_hours = { start = \"00:00\", end = \"06:00\", weekends = false }\n";
         let c = parse_str(Path::new("p.toml"), text).expect("config parses");
         let p = c.incident_params(Tz::UTC);
-        let d = crate::metrics::incidents::IncidentParams::default();
-        assert_eq!(
-            (p.working_start, p.working_end),
-            (d.working_start, d.working_end)
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).expect("t");
+        assert!(p.off_hours.contains(chrono::Weekday::Tue, t(3, 0)));
+        assert!(!p.off_hours.contains(chrono::Weekday::Tue, t(23, 0)));
+        assert!(
+            !p.off_hours.contains(chrono::Weekday::Sat, t(12, 0)),
+            "weekends = false"
         );
     }
 

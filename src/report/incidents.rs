@@ -309,9 +309,14 @@ fn render_table(view: &IncidentView, explain: Option<&Provenances>) -> String {
         "Off-hours pages".into(),
         format!("{} ({})", r.off_hours, human_pct(r.off_hours_share)),
         format!(
-            "outside {}–{} Mon–Fri",
-            p.working_start.format("%H:%M"),
-            p.working_end.format("%H:%M")
+            "{}–{} local{}",
+            p.off_hours.start.format("%H:%M"),
+            p.off_hours.end.format("%H:%M"),
+            if p.off_hours.weekends {
+                " and weekends"
+            } else {
+                ""
+            }
         ),
     ]);
     let oldest = view

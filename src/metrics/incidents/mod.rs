@@ -31,9 +31,40 @@ pub struct IncidentParams {
     pub sla: BTreeMap<Severity, SlaTarget>,
     /// Same service and normalised title within this span after an earlier incident = repeat.
     pub repeat_window: Duration,
-    /// Working hours (local), Monday to Friday; anything else is off-hours.
-    pub working_start: NaiveTime,
-    pub working_end: NaiveTime,
+    /// When a page counts as an off-hours interruption (local time).
+    pub off_hours: OffHoursRule,
+}
+
+/// Off-hours: from `start` to `end` local time every day (the window may cross midnight, e.g.
+/// 18:00 to 09:00), plus all of Saturday and Sunday when `weekends` is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffHoursRule {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+    pub weekends: bool,
+}
+
+impl Default for OffHoursRule {
+    fn default() -> Self {
+        OffHoursRule {
+            start: NaiveTime::from_hms_opt(18, 0, 0).unwrap_or_default(),
+            end: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+            weekends: true,
+        }
+    }
+}
+
+impl OffHoursRule {
+    pub fn contains(&self, weekday: Weekday, time: NaiveTime) -> bool {
+        if self.weekends && matches!(weekday, Weekday::Sat | Weekday::Sun) {
+            return true;
+        }
+        if self.start <= self.end {
+            time >= self.start && time < self.end
+        } else {
+            time >= self.start || time < self.end
+        }
+    }
 }
 
 impl Default for IncidentParams {
@@ -42,8 +73,7 @@ impl Default for IncidentParams {
             timezone: Tz::UTC,
             sla: BTreeMap::new(),
             repeat_window: Duration::days(7),
-            working_start: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
-            working_end: NaiveTime::from_hms_opt(18, 0, 0).unwrap_or_default(),
+            off_hours: OffHoursRule::default(),
         }
     }
 }
@@ -58,7 +88,8 @@ impl IncidentParams {
                 1,
                 json!({"acknowledge": "first acknowledge log entry",
                        "timezone": self.timezone.name(),
-                       "working_hours": [self.working_start.to_string(), self.working_end.to_string()]}),
+                       "off_hours": [self.off_hours.start.to_string(), self.off_hours.end.to_string()],
+                       "weekends_off": self.off_hours.weekends}),
             ),
             MetricDefinition::new(ids::INCIDENT_SLA, 1, json!({"targets": sla})),
             MetricDefinition::new(
@@ -166,9 +197,7 @@ pub fn normalise_title(title: &str) -> String {
 
 fn off_hours(t: Timestamp, p: &IncidentParams) -> bool {
     let local = t.with_timezone(&p.timezone);
-    matches!(local.weekday(), Weekday::Sat | Weekday::Sun)
-        || local.time() < p.working_start
-        || local.time() >= p.working_end
+    p.off_hours.contains(local.weekday(), local.time())
 }
 
 /// First acknowledgement per incident from the log.
