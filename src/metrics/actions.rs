@@ -104,6 +104,8 @@ pub struct ActionReport {
     pub total: usize,
     pub open: usize,
     pub overdue: usize,
+    /// Store ids of the overdue items (by their due date, or the severity policy).
+    pub overdue_ids: Vec<i64>,
     pub done: usize,
     /// Done over all items (won't-do is closed but not completed).
     pub completion_rate: Option<f64>,
@@ -149,6 +151,7 @@ pub fn action_report(
     };
     let mut explain = Explain::default();
     let (mut open, mut overdue, mut done, mut open_sev12) = (0, 0, 0, 0);
+    let mut overdue_ids = Vec::new();
     let mut weighted_overdue = 0.0;
     let mut ages = Vec::new();
     for a in actions {
@@ -167,6 +170,7 @@ pub fn action_report(
         }
         if due_of(a).is_some_and(|d| d < now) {
             overdue += 1;
+            overdue_ids.push(a.id);
             weighted_overdue += sev
                 .and_then(|s| params.overdue_weight.get(&s).copied())
                 .unwrap_or(1.0);
@@ -220,6 +224,10 @@ pub fn action_report(
         total: actions.len(),
         open,
         overdue,
+        overdue_ids: {
+            overdue_ids.sort_unstable();
+            overdue_ids
+        },
         done,
         completion_rate: ratio(done, actions.len()),
         median_open_age_seconds: median(&ages),
@@ -318,6 +326,7 @@ mod tests {
             &Versions::default(),
         );
         assert_eq!((r.total, r.open, r.done, r.overdue), (3, 2, 1, 2));
+        assert_eq!(r.overdue_ids.len(), r.overdue);
         assert_eq!(r.completion_rate, Some(1.0 / 3.0));
         // Open ages at 10 April: 40 days (since 1 March) and 39 days → median 39.5 days.
         assert_eq!(r.median_open_age_seconds, Some(39.5 * 86_400.0));

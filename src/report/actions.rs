@@ -33,8 +33,8 @@ pub struct ActionView<'a> {
     pub definition_version: Value,
 }
 
-/// The rows behind the numbers: every follow-up, the incidents lacking a prevent or mitigate
-/// item, and the follow-ups open when their incident recurred.
+/// The rows behind the numbers: every follow-up, the overdue ones, the incidents lacking a
+/// prevent or mitigate item, and the follow-ups open when their incident recurred.
 pub fn explain_sections(report: &ActionReport) -> Vec<ExplainSection> {
     let mut recurred: Vec<i64> = report
         .open_at_recurrence
@@ -45,6 +45,11 @@ pub fn explain_sections(report: &ActionReport) -> Vec<ExplainSection> {
     recurred.dedup();
     vec![
         ExplainSection::from_explain("follow_up", &report.explain),
+        ExplainSection::of(
+            "overdue",
+            "action_items",
+            report.overdue_ids.iter().copied(),
+        ),
         ExplainSection::of(
             "incidents_without_prevent_or_mitigate",
             "incidents",
