@@ -38,7 +38,10 @@ impl Config {
     /// CI parameters. No config key changes them yet; `metrics.flaky_rerun` is not honoured by
     /// the CI definition, which always counts a failed-then-passed re-run as flaky.
     pub fn ci_params(&self) -> CiParams {
-        CiParams::default()
+        CiParams {
+            flaky_rerun: self.metrics.flaky_rerun,
+            ..CiParams::default()
+        }
     }
 
     /// Incident parameters in `timezone` (the team's, or UTC for all teams): `[sla]` targets,

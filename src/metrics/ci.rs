@@ -20,6 +20,9 @@ pub struct CiParams {
     pub worst: usize,
     /// Workflows with fewer finished runs are left out of the worst lists (too few to judge).
     pub min_runs: usize,
+    /// Detect flaky runs (failed, then passed on a re-run of the same commit). When off, the
+    /// flaky rate is not measured (`None`), rather than reported as zero.
+    pub flaky_rerun: bool,
 }
 
 impl Default for CiParams {
@@ -27,6 +30,7 @@ impl Default for CiParams {
         CiParams {
             worst: 5,
             min_runs: 5,
+            flaky_rerun: true,
         }
     }
 }
@@ -36,7 +40,7 @@ impl CiParams {
         vec![MetricDefinition::new(
             ids::CI,
             1,
-            json!({"worst": self.worst, "min_runs": self.min_runs,
+            json!({"worst": self.worst, "min_runs": self.min_runs, "flaky_rerun": self.flaky_rerun,
                    "success": "success / (success + failure + timed_out)",
                    "flaky": "failed, then passed on a later attempt of the same commit"}),
         )]
@@ -110,7 +114,7 @@ pub fn ci_report(
         }
     }
     let mut flaky_ids = std::collections::HashSet::new();
-    for list in attempts.values_mut() {
+    for list in attempts.values_mut().filter(|_| params.flaky_rerun) {
         list.sort_unstable_by_key(|(a, id, _)| (*a, *id));
         for (k, (_, id, c)) in list.iter().enumerate() {
             let failed = matches!(c, RunConclusion::Failure | RunConclusion::TimedOut);
@@ -196,7 +200,7 @@ pub fn ci_report(
         success_rate: ratio(ok, ok + bad),
         test_pass_rate: (tests_total > 0).then(|| passed as f64 / tests_total as f64),
         flaky_runs: flaky_ids.len(),
-        flaky_rate: ratio(flaky_ids.len(), ok + bad),
+        flaky_rate: ratio(flaky_ids.len(), ok + bad).filter(|_| params.flaky_rerun),
         slowest,
         least_reliable,
         explain: explain.normalise(),
@@ -261,6 +265,7 @@ mod tests {
             &CiParams {
                 worst: 5,
                 min_runs: 1,
+                flaky_rerun: true,
             },
             &Versions::default(),
         );
@@ -272,6 +277,16 @@ mod tests {
         assert_eq!(r.success_rate, Some(1.0 / 3.0));
         assert_eq!(r.flaky_runs, 1);
         assert_eq!(r.flaky_rate, Some(1.0 / 3.0));
+        let off = CiParams {
+            flaky_rerun: false,
+            ..CiParams::default()
+        };
+        let not_measured = ci_report(&runs, day(), &off, &Versions::default());
+        assert_eq!(
+            (not_measured.flaky_runs, not_measured.flaky_rate),
+            (0, None),
+            "flaky detection off: not measured, not zero"
+        );
         // 36 passed of 40 tests.
         assert_eq!(r.test_pass_rate, Some(0.9));
     }
@@ -290,6 +305,7 @@ mod tests {
             &CiParams {
                 worst: 1,
                 min_runs: 1,
+                flaky_rerun: true,
             },
             &Versions::default(),
         );
