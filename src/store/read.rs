@@ -176,6 +176,26 @@ impl Store {
     /// Incidents created in the filter's range (plus `margin_before` seconds earlier).
     pub fn incidents(&self, filter: &Filter, margin_before: i64) -> Result<Vec<Incident>> {
         let w = where_clause(filter, "created_at", margin_before, false);
+        self.incidents_where(w)
+    }
+
+    /// Unresolved incidents, whatever their age, narrowed by team and service.
+    pub fn open_incidents(&self, filter: &Filter) -> Result<Vec<Incident>> {
+        let scope = Filter {
+            team: filter.team.clone(),
+            service: filter.service.clone(),
+            ..Filter::default()
+        };
+        let mut w = where_clause(&scope, "created_at", 0, false);
+        w.sql = if w.sql.is_empty() {
+            " WHERE resolved_at IS NULL".to_string()
+        } else {
+            format!("{} AND resolved_at IS NULL", w.sql)
+        };
+        self.incidents_where(w)
+    }
+
+    fn incidents_where(&self, w: Where) -> Result<Vec<Incident>> {
         let sql = format!(
             "SELECT id, service, team, severity, severity_original, title, created_at,
                     acknowledged_at, resolved_at, resolved_by, deployment_id
@@ -197,20 +217,6 @@ impl Store {
                 deployment_id: r.get(10)?,
             })
         })
-    }
-
-    /// Unresolved incidents, whatever their age, narrowed by team and service.
-    pub fn open_incidents(&self, filter: &Filter) -> Result<Vec<Incident>> {
-        let scope = Filter {
-            team: filter.team.clone(),
-            service: filter.service.clone(),
-            ..Filter::default()
-        };
-        Ok(self
-            .incidents(&scope, 0)?
-            .into_iter()
-            .filter(|i| i.resolved_at.is_none())
-            .collect())
     }
 
     /// CI runs finishing in the filter's range.
