@@ -47,15 +47,7 @@ impl Job<'_> {
         let Some(team) = team else {
             return Tz::UTC;
         };
-        if self.config.team(team).is_some() {
-            return self.config.timezone_for(team);
-        }
-        teams
-            .iter()
-            .find(|t| t.name == team)
-            .and_then(|t| t.timezone.as_deref())
-            .and_then(|z| z.parse().ok())
-            .unwrap_or(Tz::UTC)
+        self.config.team_timezone(team, teams)
     }
 
     /// Provenance of every row the sections name, when `--explain` asked for it.

@@ -81,6 +81,20 @@ impl Config {
             .unwrap_or(chrono_tz::UTC)
     }
 
+    /// The zone days and weeks of `team` are counted in: the config's, else the one the store
+    /// knows for it (`stored`, e.g. from an import or the demo), else UTC.
+    pub fn team_timezone(&self, team: &str, stored: &[crate::model::Team]) -> chrono_tz::Tz {
+        if self.team(team).is_some() {
+            return self.timezone_for(team);
+        }
+        stored
+            .iter()
+            .find(|t| t.name == team)
+            .and_then(|t| t.timezone.as_deref())
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(chrono_tz::UTC)
+    }
+
     pub fn team(&self, name: &str) -> Option<&super::TeamConfig> {
         self.teams.iter().find(|t| t.name == name)
     }

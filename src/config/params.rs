@@ -5,7 +5,7 @@ use super::{Config, ExclusionRule, ReportYear};
 use crate::metrics::actions::ActionParams;
 use crate::metrics::ci::CiParams;
 use crate::metrics::dora::{BandYear, DoraParams, ProductionMatcher};
-use crate::metrics::incidents::{IncidentParams, OffHoursRule, SlaTarget};
+use crate::metrics::incidents::{IncidentParams, SlaTarget};
 use crate::metrics::slo::{ExclusionWindow, PlannedPeak, SloParams};
 use crate::model::Ownership;
 use chrono::Weekday;
@@ -66,11 +66,7 @@ impl Config {
                 })
                 .collect(),
             repeat_window: self.metrics.repeat_incident_window.as_chrono(),
-            off_hours: OffHoursRule {
-                start: self.metrics.off_hours.start,
-                end: self.metrics.off_hours.end,
-                weekends: self.metrics.off_hours.weekends,
-            },
+            off_hours: self.metrics.off_hours.into(),
         }
     }
 

@@ -348,16 +348,12 @@ impl Default for OffHours {
     }
 }
 
-impl OffHours {
-    /// Whether a local moment is off hours.
-    pub fn contains(&self, weekday: Weekday, time: NaiveTime) -> bool {
-        if self.weekends && matches!(weekday, Weekday::Sat | Weekday::Sun) {
-            return true;
-        }
-        if self.start <= self.end {
-            time >= self.start && time < self.end
-        } else {
-            time >= self.start || time < self.end
+impl From<OffHours> for crate::metrics::incidents::OffHoursRule {
+    fn from(o: OffHours) -> Self {
+        Self {
+            start: o.start,
+            end: o.end,
+            weekends: o.weekends,
         }
     }
 }

@@ -214,7 +214,7 @@ impl Loader {
         teams.insert(String::new(), (Tz::UTC, record(Tz::UTC)?));
         let store_teams = store.teams()?;
         for team in &store_teams {
-            let tz = team_timezone(config, &store_teams, &team.name);
+            let tz = config.team_timezone(&team.name, &store_teams);
             teams.insert(team.name.clone(), (tz, record(tz)?));
         }
         let mut slo_versions = HashMap::new();
@@ -222,7 +222,7 @@ impl Loader {
             let tz = slo
                 .team
                 .as_deref()
-                .map_or(Tz::UTC, |t| team_timezone(config, &store_teams, t));
+                .map_or(Tz::UTC, |t| config.team_timezone(t, &store_teams));
             let definitions = config.slo_params(&slo.name, tz).definitions();
             slo_versions.insert(slo.id, store.record_definitions(&definitions)?);
         }
@@ -251,19 +251,6 @@ impl Loader {
     pub fn load_now(&self, req: &DataRequest) -> Result<PaneData> {
         self.shared.load(req)
     }
-}
-
-/// A team's time zone: from config, else from the store, else UTC (as `plumb report` does).
-fn team_timezone(config: &Config, teams: &[crate::model::Team], team: &str) -> Tz {
-    if config.team(team).is_some() {
-        return config.timezone_for(team);
-    }
-    teams
-        .iter()
-        .find(|t| t.name == team)
-        .and_then(|t| t.timezone.as_deref())
-        .and_then(|z| z.parse().ok())
-        .unwrap_or(Tz::UTC)
 }
 
 impl Shared {

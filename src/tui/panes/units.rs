@@ -13,9 +13,7 @@ pub fn fmt_secs(s: Option<f64>) -> String {
     }
 }
 
-pub fn fmt_pct(r: Option<f64>) -> String {
-    r.map_or("–".into(), |r| format!("{:.1}%", r * 100.0))
-}
+pub use crate::report::human_pct as fmt_pct;
 
 pub fn fmt_rate(r: Option<f64>) -> String {
     r.map_or("–".into(), |r| format!("{r:.1}"))
