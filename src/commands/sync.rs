@@ -61,15 +61,15 @@ fn sync_all(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
     let plain = !std::io::stderr().is_terminal();
     let mut failed = false;
     for source in sources {
-        let token = match source.resolve_token() {
-            Ok(t) => t,
+        let auth = match crate::sources::auth::resolve(source) {
+            Ok(a) => a,
             Err(e) => {
                 eprintln!("{}: {e}", source.name);
                 failed = true;
                 continue;
             }
         };
-        let client = HttpClient::new(source, token, HttpPolicy::for_source(source))?;
+        let client = HttpClient::with_auth(source, auth, HttpPolicy::for_source(source))?;
         let mut on_event = |e: &sync::SyncEvent<'_>| {
             if plain || matches!(e, sync::SyncEvent::ResourceFailed { .. }) {
                 eprintln!("{}", e.line());

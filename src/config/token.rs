@@ -77,6 +77,11 @@ pub enum TokenError {
          in the config file)"
     )]
     Missing { source_name: String },
+    #[error(
+        "source `{source_name}` (datadog) has no app_key_env; Datadog needs an application key \
+         besides the API key: name the environment variable that holds it"
+    )]
+    MissingAppKey { source_name: String },
 }
 
 fn stderr_suffix(line: &str) -> String {
@@ -103,6 +108,12 @@ impl SourceConfig {
         } else {
             Err(TokenError::Missing { source_name })
         }
+    }
+
+    /// A second credential from an environment variable (Jira's account email, Datadog's
+    /// application key), with the same checks as a token.
+    pub fn read_env(&self, variable: &str) -> Result<Secret, TokenError> {
+        token_from_env(self.name.clone(), variable, std::env::var(variable))
     }
 }
 

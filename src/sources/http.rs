@@ -5,9 +5,10 @@
 //! Tokens live in [`Secret`] and go only into the auth header; nothing here logs headers.
 
 use super::SourceError;
+use super::auth::Auth;
 use super::pagination::link_next;
 use super::ratelimit::{self, Pacer};
-use crate::config::{Secret, SourceConfig, SourceKind};
+use crate::config::{Secret, SourceConfig};
 use reqwest::StatusCode;
 use reqwest::header::{ETAG, HeaderMap, IF_NONE_MATCH, LINK};
 use serde::de::DeserializeOwned;
@@ -15,36 +16,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Semaphore;
-
-/// How a source's token is presented.
-#[derive(Debug, Clone)]
-pub enum Auth {
-    None,
-    /// `Authorization: Bearer <token>` (GitHub, GitLab, Prometheus).
-    Bearer(Secret),
-    /// `Authorization: Token token=<token>` (PagerDuty REST API v2).
-    PagerDuty(Secret),
-}
-
-impl Auth {
-    pub fn for_kind(kind: SourceKind, token: Option<Secret>) -> Auth {
-        match (kind, token) {
-            (_, None) => Auth::None,
-            (SourceKind::Pagerduty, Some(t)) => Auth::PagerDuty(t),
-            (_, Some(t)) => Auth::Bearer(t),
-        }
-    }
-
-    fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self {
-            Auth::None => request,
-            Auth::Bearer(t) => request.bearer_auth(t.expose()),
-            Auth::PagerDuty(t) => {
-                request.header("Authorization", format!("Token token={}", t.expose()))
-            }
-        }
-    }
-}
 
 /// Retry, pacing and concurrency settings of one client.
 #[derive(Debug, Clone)]
@@ -154,10 +125,20 @@ impl std::fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    /// A client for `source` with its resolved token (`None` only where a token is optional).
+    /// A client for `source` with its resolved token (`None` only where a token is optional),
+    /// presented the way the source's kind expects a single token.
     pub fn new(
         source: &SourceConfig,
         token: Option<Secret>,
+        policy: HttpPolicy,
+    ) -> Result<Self, SourceError> {
+        Self::with_auth(source, Auth::for_kind(source.kind, token), policy)
+    }
+
+    /// A client for `source` with fully resolved credentials (see [`super::auth::resolve`]).
+    pub fn with_auth(
+        source: &SourceConfig,
+        auth: Auth,
         policy: HttpPolicy,
     ) -> Result<Self, SourceError> {
         let base_url = source
@@ -181,7 +162,7 @@ impl HttpClient {
         Ok(HttpClient {
             inner,
             base_url,
-            auth: Auth::for_kind(source.kind, token),
+            auth,
             source_name: source.name.clone(),
             token_env,
             permits: Arc::new(Semaphore::new(policy.concurrency.max(1))),
@@ -465,6 +446,7 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SourceKind;
 
     #[test]
     fn backoff_grows_exponentially_with_jitter_and_a_cap() {

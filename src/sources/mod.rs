@@ -4,10 +4,16 @@
 //! Connectors never decide *when* rows are committed: they hand each page's rows to the
 //! [`crate::sync::Session`], which writes them in one transaction with the cursor advance.
 
+pub mod auth;
+pub mod datadog;
 pub mod github;
+pub mod gitlab;
 pub mod http;
+pub mod jira;
+pub mod opsgenie;
 pub mod pagerduty;
 pub mod pagination;
+pub mod prometheus;
 mod ratelimit;
 
 use crate::model::Timestamp;

@@ -12,7 +12,7 @@ use crate::config::{SourceConfig, SourceKind};
 use crate::model::{Origin, Ownership, Timestamp};
 use crate::privacy::Privacy;
 use crate::sources::http::HttpClient;
-use crate::sources::{SourceError, github, pagerduty};
+use crate::sources::{SourceError, datadog, github, gitlab, jira, opsgenie, pagerduty, prometheus};
 use crate::store::write::{Outcome, RowProvenance, Writer};
 use crate::store::{Store, StoreError};
 use cursor::{Pass, SyncCursor};
@@ -95,8 +95,12 @@ pub struct SyncEnv<'a> {
 pub fn resources(source: &SourceConfig) -> Vec<String> {
     match source.kind {
         SourceKind::Github => github::resources(source),
+        SourceKind::Gitlab => gitlab::resources(source),
+        SourceKind::Jira => jira::resources(source),
         SourceKind::Pagerduty => pagerduty::resources(source),
-        _ => Vec::new(),
+        SourceKind::Opsgenie => opsgenie::resources(source),
+        SourceKind::Datadog => datadog::resources(source),
+        SourceKind::Prometheus => prometheus::resources(source),
     }
 }
 
@@ -139,10 +143,16 @@ pub async fn sync_source(
             .push(ResourceSummary::new(&resource));
         let outcome = match source.kind {
             SourceKind::Github => github::sync_resource(&mut session, client, &resource).await,
+            SourceKind::Gitlab => gitlab::sync_resource(&mut session, client, &resource).await,
+            SourceKind::Jira => jira::sync_resource(&mut session, client, &resource).await,
             SourceKind::Pagerduty => {
                 pagerduty::sync_resource(&mut session, client, &resource).await
             }
-            _ => Ok(()),
+            SourceKind::Opsgenie => opsgenie::sync_resource(&mut session, client, &resource).await,
+            SourceKind::Datadog => datadog::sync_resource(&mut session, client, &resource).await,
+            SourceKind::Prometheus => {
+                prometheus::sync_resource(&mut session, client, &resource).await
+            }
         };
         match outcome {
             Ok(()) if session.cancelled() => session.summary.cancelled = true,
