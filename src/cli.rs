@@ -38,8 +38,13 @@ pub enum Command {
     /// Write, locate or validate the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Check the configuration, the database and each source's credentials
-    Doctor,
+    /// Check the configuration, the database and each source: token, reachability,
+    /// authentication, scopes and clock skew
+    Doctor {
+        /// Skip the network checks (token presence is still checked)
+        #[arg(long)]
+        offline: bool,
+    },
     /// Print shell completions
     Completions {
         /// The shell to generate completions for

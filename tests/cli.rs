@@ -161,7 +161,8 @@ fn doctor_fails_a_source_whose_token_variable_is_unset() {
     let cfg = home.path().join("c.toml");
     std::fs::write(
         &cfg,
-        "[[sources]]\nname = \"gh\"\nkind = \"github\"\ntoken_env = \"PLUMB_TEST_UNSET_TOKEN\"\nrepos = [\"acme/api\"]\n",
+        // A base_url where nothing listens: doctor must never reach the real service here.
+        "[[sources]]\nname = \"gh\"\nkind = \"github\"\nbase_url = \"http://127.0.0.1:9\"\ntoken_env = \"PLUMB_TEST_UNSET_TOKEN\"\nrepos = [\"acme/api\"]\n",
     )
     .unwrap();
     plumb(home.path())
@@ -176,10 +177,17 @@ fn doctor_fails_a_source_whose_token_variable_is_unset() {
         .env("PLUMB_TEST_UNSET_TOKEN", "s3cret-value")
         .args(["--config", cfg.to_str().unwrap(), "doctor"])
         .assert()
+        .code(1)
         .stdout(
             predicate::str::contains("✓ source gh")
+                .and(predicate::str::contains("✗   gh reachable"))
                 .and(predicate::str::contains("s3cret-value").not()),
         );
+    plumb(home.path())
+        .env("PLUMB_TEST_UNSET_TOKEN", "s3cret-value")
+        .args(["--config", cfg.to_str().unwrap(), "doctor", "--offline"])
+        .assert()
+        .stdout(predicate::str::contains("reachable").not());
 }
 
 /// Every table's rows in id order, as text: a dump that two databases can be compared by.

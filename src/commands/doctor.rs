@@ -2,6 +2,9 @@
 //! Exit code 1 when any check fails.
 
 use super::{Context, emit};
+use crate::config::SourceConfig;
+use crate::sources::auth::{self, Auth};
+use crate::sources::probe::{self, Level};
 use crate::store::Store;
 use color_eyre::eyre::Result;
 use std::fmt::Write as _;
@@ -25,7 +28,7 @@ impl Report {
     }
 }
 
-pub fn run(ctx: &Context) -> Result<ExitCode> {
+pub fn run(ctx: &Context, offline: bool) -> Result<ExitCode> {
     let mut r = Report {
         text: String::new(),
         failed: 0,
@@ -62,20 +65,11 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
                 "none configured; add [[sources]] to the config, or try `plumb demo`",
             );
         }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         for source in &config.sources {
-            let what = format!("source {} ({})", source.name, source.kind);
-            match source.resolve_token() {
-                Ok(Some(_)) => {
-                    let origin = match (&source.token_env, &source.token_command) {
-                        (Some(var), _) => format!("from ${var}"),
-                        (None, Some(_)) => "from token_command".to_string(),
-                        (None, None) => "configured".to_string(),
-                    };
-                    r.ok(&what, format!("token found ({origin})"))
-                }
-                Ok(None) => r.ok(&what, "no token needed"),
-                Err(e) => r.fail(&what, e),
-            }
+            check_source(source, offline, &runtime, &mut r);
         }
     }
 
@@ -96,6 +90,46 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Token presence, then (unless offline) what the source's server says of it.
+fn check_source(
+    source: &SourceConfig,
+    offline: bool,
+    runtime: &tokio::runtime::Runtime,
+    r: &mut Report,
+) {
+    let what = format!("source {} ({})", source.name, source.kind);
+    let auth = match auth::resolve(source) {
+        Ok(auth) => auth,
+        Err(e) => {
+            r.fail(&what, e);
+            return;
+        }
+    };
+    match auth {
+        Auth::None => r.ok(&what, "no token needed"),
+        _ => {
+            let origin = match (&source.token_env, &source.token_command) {
+                (Some(var), _) => format!("from ${var}"),
+                (None, Some(_)) => "from token_command".to_string(),
+                (None, None) => "configured".to_string(),
+            };
+            r.ok(&what, format!("token found ({origin})"));
+        }
+    }
+    if offline {
+        return;
+    }
+    let findings = runtime.block_on(probe::check(source, &auth, chrono::Utc::now()));
+    for f in findings {
+        let label = format!("  {} {}", source.name, f.what);
+        match f.level {
+            Level::Ok => r.ok(&label, f.detail),
+            Level::Warn => r.warn(&label, f.detail),
+            Level::Fail => r.fail(&label, f.detail),
+        }
+    }
 }
 
 fn check_database(ctx: &Context, r: &mut Report) {

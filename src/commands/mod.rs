@@ -7,6 +7,7 @@ mod doctor;
 mod import;
 mod report;
 mod sync;
+mod sync_progress;
 
 use crate::cli::{Cli, Command};
 use crate::config::{self, Config, Paths};
@@ -60,7 +61,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Demo(args)) => demo::run(&ctx, &args, cli.db.is_some()),
         Some(Command::Import(args)) => import::run(&ctx, &args),
         Some(Command::Config(cmd)) => config_cmd::run(&ctx, &cmd),
-        Some(Command::Doctor) => doctor::run(&ctx),
+        Some(Command::Doctor { offline }) => doctor::run(&ctx, offline),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             let mut out = std::io::stdout();

@@ -1,5 +1,6 @@
 //! `plumb sync` and `plumb sync status`.
 
+use super::sync_progress::Progress;
 use super::{Context, emit};
 use crate::cli::{SyncAction, SyncArgs};
 use crate::model::parse_when;
@@ -58,23 +59,19 @@ fn sync_all(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .wrap_err("cannot start the async runtime")?;
-    let plain = !std::io::stderr().is_terminal();
+    let progress = Progress::new(std::io::stderr().is_terminal());
     let mut failed = false;
     for source in sources {
         let auth = match crate::sources::auth::resolve(source) {
             Ok(a) => a,
             Err(e) => {
-                eprintln!("{}: {e}", source.name);
+                progress.println(&format!("{}: {e}", source.name));
                 failed = true;
                 continue;
             }
         };
         let client = HttpClient::with_auth(source, auth, HttpPolicy::for_source(source))?;
-        let mut on_event = |e: &sync::SyncEvent<'_>| {
-            if plain || matches!(e, sync::SyncEvent::ResourceFailed { .. }) {
-                eprintln!("{}", e.line());
-            }
-        };
+        let mut bar = progress.source(&source.name);
         let summary = runtime.block_on(async {
             let stop = cancel.clone();
             let ctrl_c = tokio::spawn(async move {
@@ -82,11 +79,12 @@ fn sync_all(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
                     stop.cancel();
                 }
             });
+            let mut on_event = |e: &sync::SyncEvent<'_>| bar.event(&progress, e, &client);
             let summary = sync::sync_source(&mut store, source, &client, env, &mut on_event).await;
             ctrl_c.abort();
             summary
         });
-        eprintln!("{}", summary.line());
+        bar.finish(&progress, &summary);
         failed |= summary.failed();
         if summary.cancelled {
             break;

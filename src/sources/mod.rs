@@ -13,6 +13,7 @@ pub mod jira;
 pub mod opsgenie;
 pub mod pagerduty;
 pub mod pagination;
+pub mod probe;
 pub mod prometheus;
 mod ratelimit;
 
