@@ -6,7 +6,7 @@
 
 use super::SourceError;
 use super::auth::Auth;
-use super::pagination::link_next;
+use super::pagination::{link_next, link_rel};
 use super::ratelimit::{self, Pacer};
 use crate::config::{Secret, SourceConfig};
 use reqwest::StatusCode;
@@ -91,6 +91,9 @@ pub struct Page {
     pub etag: Option<String>,
     /// The `rel="next"` link, checked to stay under the base URL.
     pub next: Option<String>,
+    /// The `rel="last"` link when it stays under the base URL: with `next`, it tells which
+    /// pages follow, so they can be requested before this one is written.
+    pub last: Option<String>,
 }
 
 /// The answer to a (possibly conditional) GET.
@@ -326,11 +329,17 @@ impl HttpClient {
                 base_url: self.base_url.clone(),
             });
         }
+        let last = headers
+            .get(LINK)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|h| link_rel(h, "last"))
+            .filter(|url| self.is_under_base(url));
         Ok(Page {
             endpoint,
             body,
             etag,
             next,
+            last,
         })
     }
 

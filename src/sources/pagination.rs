@@ -5,6 +5,43 @@ use serde::Deserialize;
 
 /// The `rel="next"` target of a `Link` header, if any.
 pub fn link_next(header: &str) -> Option<String> {
+    link_rel(header, "next")
+}
+
+/// The pages from `next` to `last` (both included) when both links number their page with a
+/// `page` query parameter and differ in nothing else, as GitHub's do; empty otherwise.
+pub fn numbered_pages(next: &str, last: &str) -> Vec<String> {
+    let (Some((next_at, first)), Some((last_at, end))) = (page_param(next), page_param(last))
+    else {
+        return Vec::new();
+    };
+    let (next_rest, last_rest) = (&next[next_at..], &last[last_at..]);
+    let tail = |rest: &str| {
+        rest.find('&')
+            .map_or(String::new(), |i| rest[i..].to_string())
+    };
+    if next[..next_at] != last[..last_at] || tail(next_rest) != tail(last_rest) || end < first {
+        return Vec::new();
+    }
+    let (head, tail) = (&next[..next_at], tail(next_rest));
+    (first..=end).map(|n| format!("{head}{n}{tail}")).collect()
+}
+
+/// Where the value of the `page` query parameter starts, and the page number.
+fn page_param(url: &str) -> Option<(usize, u64)> {
+    let query = url.find('?')?;
+    let mut at = query + 1;
+    for pair in url[query + 1..].split('&') {
+        if let Some(value) = pair.strip_prefix("page=") {
+            return value.parse().ok().map(|n| (at + "page=".len(), n));
+        }
+        at += pair.len() + 1;
+    }
+    None
+}
+
+/// The target of a `Link` header's relation `rel`, if any.
+pub fn link_rel(header: &str, rel: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let mut pieces = part.split(';');
         let target = pieces.next()?.trim();
@@ -12,7 +49,7 @@ pub fn link_next(header: &str) -> Option<String> {
         let is_next = pieces.any(|p| {
             let p = p.trim();
             p.strip_prefix("rel=")
-                .map(|v| v.trim_matches('"').split_whitespace().any(|r| r == "next"))
+                .map(|v| v.trim_matches('"').split_whitespace().any(|r| r == rel))
                 .unwrap_or(false)
         });
         is_next.then(|| url.to_string())
@@ -60,6 +97,34 @@ mod tests {
             None
         );
         assert_eq!(link_next(""), None);
+    }
+
+    #[test]
+    fn numbered_pages_run_from_next_to_last() {
+        let next = "https://api.github.com/repos/o/r/pulls?state=all&per_page=100&page=2";
+        let last = "https://api.github.com/repos/o/r/pulls?state=all&per_page=100&page=4";
+        assert_eq!(
+            numbered_pages(next, last),
+            [
+                next.to_string(),
+                next.replace("page=2", "page=3"),
+                last.to_string()
+            ]
+        );
+        let mid = "https://x/r?page=3&per_page=100";
+        assert_eq!(
+            numbered_pages(mid, "https://x/r?page=5&per_page=100").len(),
+            3
+        );
+        assert!(
+            numbered_pages(
+                next,
+                "https://api.github.com/repos/o/r/pulls?state=open&per_page=100&page=4"
+            )
+            .is_empty()
+        );
+        assert!(numbered_pages("https://x/r?cursor=abc", "https://x/r?cursor=def").is_empty());
+        assert!(numbered_pages(last, next).is_empty(), "last before next");
     }
 
     #[test]

@@ -50,8 +50,14 @@ struct Plan {
     resources: Vec<(String, String)>,
 }
 
-fn plan(source: &SourceConfig) -> Plan {
+fn plan(source: &SourceConfig, base: &str) -> Plan {
     let enc = |s: &str| s.replace('/', "%2F");
+    // GitLab's base_url may be the instance or its API root, as the connector accepts.
+    let gl = if base.ends_with("/api/v4") {
+        ""
+    } else {
+        "/api/v4"
+    };
     match source.kind {
         SourceKind::Github => Plan {
             identity: "/rate_limit",
@@ -62,16 +68,15 @@ fn plan(source: &SourceConfig) -> Plan {
                 .collect(),
         },
         SourceKind::Gitlab => Plan {
-            identity: "/api/v4/personal_access_tokens/self",
+            identity: if gl.is_empty() {
+                "/personal_access_tokens/self"
+            } else {
+                "/api/v4/personal_access_tokens/self"
+            },
             resources: source
                 .projects
                 .iter()
-                .map(|p| {
-                    (
-                        format!("project {p}"),
-                        format!("/api/v4/projects/{}", enc(p)),
-                    )
-                })
+                .map(|p| (format!("project {p}"), format!("{gl}/projects/{}", enc(p))))
                 .collect(),
         },
         SourceKind::Jira => Plan {
@@ -131,7 +136,7 @@ pub async fn check(source: &SourceConfig, auth: &Auth, now: Timestamp) -> Vec<Fi
             return findings;
         }
     };
-    let plan = plan(source);
+    let plan = plan(source, &base);
     let get = |path: &str| {
         auth.apply(client.get(format!("{base}{path}")))
             .header("Accept", "application/json")
