@@ -5,10 +5,10 @@
 //! A deployment's finish is its first terminal status (`success`, or `failure`/`error`); one
 //! still queued or in progress is not written yet and keeps the cursor back for the next pass.
 
-use super::{PER_PAGE, fetch, owner};
+use super::{List, PER_PAGE, Prepared, owner, walk};
 use crate::model::Timestamp;
 use crate::sources::SourceError;
-use crate::sources::http::HttpClient;
+use crate::sources::http::{HttpClient, Page};
 use crate::sync::{Session, SyncError, opt_text, opt_time, text};
 use futures_util::{StreamExt, stream};
 use serde::Deserialize;
@@ -50,6 +50,9 @@ const COLUMNS: &[&str] = &[
     "commit_sha",
 ];
 
+/// List pages requested at once (see [`super::pulls`]).
+const AHEAD: usize = 2;
+
 pub(super) async fn sync(
     session: &mut Session<'_>,
     client: &HttpClient,
@@ -57,60 +60,69 @@ pub(super) async fn sync(
     resource: &str,
 ) -> Result<(), SyncError> {
     let owner = owner(session.ownership(), repo);
-    let service = owner
-        .service
-        .clone()
-        .unwrap_or_else(|| repo.rsplit('/').next().unwrap_or(repo).to_string());
+    let service = owner.service_or_repo(repo);
     let mut run = session.begin(resource)?;
-    loop {
-        let Some((page, _)) = fetch(client, &mut run, || {
-            format!("/repos/{repo}/deployments?per_page={PER_PAGE}")
-        })
-        .await?
-        else {
-            session.not_modified(resource);
-            return Ok(());
-        };
-        let listed: Vec<Deployment> = client.decode(&page)?;
-        let lower = run.pass().lower_bound;
-        let count = listed.len();
-        let fresh: Vec<Deployment> = listed
-            .into_iter()
-            .filter(|d| d.created_at >= lower)
-            .collect();
-        let reached_bound = fresh.len() < count;
-        let production: Vec<Deployment> = fresh
-            .into_iter()
-            .filter(|d| {
-                session
-                    .ownership()
-                    .is_production(owner.team.as_deref(), &d.environment)
-                    || session.source.environments.contains(&d.environment)
-            })
-            .collect();
-        let read = production.len();
-        let outcomes: Vec<Result<Finished, Deployment>> = stream::iter(production)
-            .map(|d| finish(client, repo, d))
-            .buffered(client.policy().concurrency)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, SourceError>>()?;
-        let mut finished = Vec::with_capacity(outcomes.len());
-        for outcome in outcomes {
-            match outcome {
-                Ok(f) => finished.push(f),
-                Err(open) => run.pass().saw_open(open.created_at),
+    let lower = run.pass().lower_bound;
+    let ownership = session.ownership().clone();
+    let environments = session.source.environments.clone();
+    let (team, ownership, environments) = (owner.team.clone(), &ownership, &environments);
+    let concurrency = client.policy().concurrency;
+    let prepare = |page: Page| {
+        let team = team.clone();
+        async move {
+            let listed: Vec<Deployment> = client.decode(&page)?;
+            let count = listed.len();
+            let fresh: Vec<Deployment> = listed
+                .into_iter()
+                .filter(|d| d.created_at >= lower)
+                .collect();
+            let reached_bound = fresh.len() < count;
+            let production: Vec<Deployment> = fresh
+                .into_iter()
+                .filter(|d| {
+                    ownership.is_production(team.as_deref(), &d.environment)
+                        || environments.contains(&d.environment)
+                })
+                .collect();
+            let items = production.len();
+            let outcomes: Vec<Result<Finished, Deployment>> = stream::iter(production)
+                .map(|d| finish(client, repo, d))
+                .buffered(concurrency)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<_, SourceError>>()?;
+            let mut finished = Vec::with_capacity(outcomes.len());
+            let mut open = Vec::new();
+            for outcome in outcomes {
+                match outcome {
+                    Ok(f) => finished.push(f),
+                    Err(running) => open.push(running.created_at),
+                }
             }
+            Ok(Prepared {
+                page,
+                data: finished,
+                items,
+                reached_bound,
+                open,
+            })
         }
-        run.advance(if reached_bound {
-            None
-        } else {
-            page.next.clone()
-        });
-        let team = owner.team.clone();
-        session.write_page(resource, &mut run, read, |w| {
-            for f in &finished {
+    };
+    let first = format!("/repos/{repo}/deployments?per_page={PER_PAGE}");
+    let team = owner.team.clone();
+    walk(
+        session,
+        client,
+        &mut run,
+        List {
+            resource,
+            first,
+            ahead: AHEAD,
+        },
+        prepare,
+        |w, finished: &Vec<Finished>| {
+            for f in finished {
                 let d = &f.deployment;
                 let values = [
                     text(service.as_str()),
@@ -121,15 +133,13 @@ pub(super) async fn sync(
                     opt_time(Some(f.finished_at)),
                     text(d.sha.as_str()),
                 ];
-                let external_id = format!("{repo}/deployments/{}", d.id);
+                let external_id = external_id(repo, d.id);
                 w.upsert("deployments", COLUMNS, &values, &external_id, Some(&f.url))?;
             }
             Ok(())
-        })?;
-        if run.cursor.pass.is_none() || session.cancelled() {
-            return Ok(());
-        }
-    }
+        },
+    )
+    .await
 }
 
 /// Reads a deployment's statuses: `Ok` with its outcome when it reached a terminal state,
@@ -165,4 +175,9 @@ async fn finish(
         }),
         None => Err(deployment),
     })
+}
+
+/// The `external_id` of a deployment; [`super::compare`] reads deployments back by it.
+pub(super) fn external_id(repo: &str, id: u64) -> String {
+    format!("{repo}/deployments/{id}")
 }

@@ -1,13 +1,19 @@
 //! Actions workflow runs → `pipeline_runs`. The list is filtered server-side by creation time
 //! (`created=>=` the pass's lower bound); runs not yet completed keep the cursor back so the
-//! next pass reads them again. A row is one run with its latest attempt.
+//! next pass reads them again. A row is one run at its latest attempt; a completed run that
+//! was re-run also gets a row per earlier attempt and its jobs (see [`super::jobs`]).
 
-use super::{PER_PAGE, created_since, fetch, owner};
+use super::jobs::{self, Attempt, Job};
+use super::{List, Owner, PER_PAGE, Prepared, created_since, owner, walk};
 use crate::model::Timestamp;
-use crate::sources::http::HttpClient;
-use crate::sync::{Session, SyncError, opt_int, opt_text, opt_time, text};
+use crate::sources::SourceError;
+use crate::sources::http::{HttpClient, Page};
+use crate::store::StoreError;
+use crate::sync::{RowWriter, Session, SyncError, opt_int, opt_text, opt_time, text};
+use futures_util::{StreamExt, stream};
 use rusqlite::types::Value;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
 struct Runs {
@@ -48,7 +54,7 @@ const COLUMNS: &[&str] = &[
 
 /// GitHub's run status in the schema's three states (`requested`, `waiting` and `pending`
 /// have not started).
-fn status(raw: Option<&str>) -> &'static str {
+pub(super) fn status(raw: Option<&str>) -> &'static str {
     match raw {
         Some("completed") => "completed",
         Some("in_progress") => "in_progress",
@@ -58,7 +64,7 @@ fn status(raw: Option<&str>) -> &'static str {
 
 /// GitHub's conclusion in the schema's; `neutral`, `action_required` and `stale` say nothing
 /// about success and are stored empty.
-fn conclusion(raw: Option<&str>) -> Option<&'static str> {
+pub(super) fn conclusion(raw: Option<&str>) -> Option<&'static str> {
     match raw? {
         "success" => Some("success"),
         "failure" | "startup_failure" => Some("failure"),
@@ -78,58 +84,128 @@ pub(super) async fn sync(
     let owner = owner(session.ownership(), repo);
     let mut run = session.begin(resource)?;
     let lower = run.pass().lower_bound;
-    loop {
-        let Some((page, _)) = fetch(client, &mut run, || {
-            format!(
-                "/repos/{repo}/actions/runs?per_page={PER_PAGE}&created={}",
-                created_since(lower)
-            )
-        })
-        .await?
-        else {
-            session.not_modified(resource);
-            return Ok(());
-        };
+    let concurrency = client.policy().concurrency;
+    let prepare = |page: Page| async move {
         let runs: Runs = client.decode(&page)?;
-        for r in &runs.workflow_runs {
-            if status(r.status.as_deref()) != "completed" {
-                run.pass().saw_open(r.created_at);
-            }
-        }
-        run.advance(page.next.clone());
-        let count = runs.workflow_runs.len();
-        session.write_page(resource, &mut run, count, |w| {
+        let open = runs
+            .workflow_runs
+            .iter()
+            .filter(|r| status(r.status.as_deref()) != "completed")
+            .map(|r| r.created_at)
+            .collect();
+        let rerun: Vec<u64> = runs
+            .workflow_runs
+            .iter()
+            .filter(|r| status(r.status.as_deref()) == "completed" && r.attempt() > 1)
+            .map(|r| r.id)
+            .collect();
+        let jobs: Vec<(u64, Vec<Job>)> =
+            stream::iter(rerun)
+                .map(|id| async move {
+                    Ok::<_, SourceError>((id, jobs::of_run(client, repo, id).await?))
+                })
+                .buffered(concurrency)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()?;
+        Ok(Prepared {
+            page,
+            items: runs.workflow_runs.len(),
+            data: (runs, jobs.into_iter().collect::<BTreeMap<_, _>>()),
+            reached_bound: false,
+            open,
+        })
+    };
+    let first = format!(
+        "/repos/{repo}/actions/runs?per_page={PER_PAGE}&created={}",
+        created_since(lower)
+    );
+    // The server filters by creation time, so every page that follows is wanted: as many
+    // are requested at once as the source's concurrency allows.
+    walk(
+        session,
+        client,
+        &mut run,
+        List {
+            resource,
+            first,
+            ahead: concurrency,
+        },
+        prepare,
+        |w, (runs, jobs): &(Runs, BTreeMap<u64, Vec<Job>>)| {
             for r in &runs.workflow_runs {
-                let state = status(r.status.as_deref());
-                let finished = (state == "completed").then_some(r.updated_at);
-                let values = [
-                    text(repo),
-                    opt_text(owner.service.clone()),
-                    opt_text(owner.team.clone()),
-                    text(r.name.clone().unwrap_or_else(|| "workflow".into())),
-                    opt_text(r.head_branch.clone()),
-                    opt_text(r.head_sha.clone()),
-                    opt_text(r.event.clone()),
-                    text(state),
-                    conclusion(r.conclusion.as_deref()).map_or(Value::Null, text),
-                    opt_int(Some(r.run_attempt.unwrap_or(1))),
-                    opt_time(Some(r.created_at)),
-                    opt_time(r.run_started_at),
-                    opt_time(finished),
-                ];
-                let external_id = format!("{repo}/runs/{}", r.id);
-                w.upsert(
-                    "pipeline_runs",
-                    COLUMNS,
-                    &values,
-                    &external_id,
-                    r.html_url.as_deref(),
-                )?;
+                let jobs = jobs.get(&r.id).map_or(&[][..], Vec::as_slice);
+                write_run(w, repo, &owner, r, jobs)?;
             }
             Ok(())
-        })?;
-        if run.cursor.pass.is_none() || session.cancelled() {
-            return Ok(());
-        }
+        },
+    )
+    .await
+}
+
+impl Run {
+    fn attempt(&self) -> i64 {
+        self.run_attempt.unwrap_or(1)
     }
+}
+
+/// Writes a run at its latest attempt, its earlier attempts and the jobs of all of them.
+fn write_run(
+    w: &mut RowWriter<'_>,
+    repo: &str,
+    owner: &Owner,
+    r: &Run,
+    jobs: &[Job],
+) -> Result<(), StoreError> {
+    let state = status(r.status.as_deref());
+    let latest = Attempt {
+        attempt: r.attempt(),
+        conclusion: conclusion(r.conclusion.as_deref()),
+        started_at: r.run_started_at,
+        finished_at: (state == "completed").then_some(r.updated_at),
+    };
+    let base = format!("{repo}/runs/{}", r.id);
+    let mut rows = BTreeMap::new();
+    let id = write_attempt(w, repo, owner, r, state, &latest, &base)?;
+    rows.insert(latest.attempt, id);
+    for earlier in jobs::earlier_attempts(jobs, latest.attempt) {
+        let external_id = format!("{base}/attempts/{}", earlier.attempt);
+        let id = write_attempt(w, repo, owner, r, "completed", &earlier, &external_id)?;
+        rows.insert(earlier.attempt, id);
+    }
+    jobs::write(w, repo, &rows, jobs)
+}
+
+fn write_attempt(
+    w: &mut RowWriter<'_>,
+    repo: &str,
+    owner: &Owner,
+    r: &Run,
+    state: &'static str,
+    a: &Attempt,
+    external_id: &str,
+) -> Result<i64, StoreError> {
+    let values = [
+        text(repo),
+        opt_text(owner.service.clone()),
+        opt_text(owner.team.clone()),
+        text(r.name.clone().unwrap_or_else(|| "workflow".into())),
+        opt_text(r.head_branch.clone()),
+        opt_text(r.head_sha.clone()),
+        opt_text(r.event.clone()),
+        text(state),
+        a.conclusion.map_or(Value::Null, text),
+        opt_int(Some(a.attempt)),
+        opt_time(Some(r.created_at)),
+        opt_time(a.started_at),
+        opt_time(a.finished_at),
+    ];
+    w.upsert(
+        "pipeline_runs",
+        COLUMNS,
+        &values,
+        external_id,
+        r.html_url.as_deref(),
+    )
 }
