@@ -71,6 +71,11 @@ fn sync_all(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
             }
         };
         let client = HttpClient::with_auth(source, auth, HttpPolicy::for_source(source))?;
+        if let Err(e) = sync::prepare_source(&mut store, source, &config.slos) {
+            progress.println(&format!("{}: {e}", source.name));
+            failed = true;
+            continue;
+        }
         let mut bar = progress.source(&source.name);
         let summary = runtime.block_on(async {
             let stop = cancel.clone();

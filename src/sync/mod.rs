@@ -8,7 +8,7 @@
 pub mod cursor;
 pub mod progress;
 
-use crate::config::{SourceConfig, SourceKind};
+use crate::config::{SloConfig, SourceConfig, SourceKind};
 use crate::model::{Origin, Ownership, Timestamp};
 use crate::privacy::Privacy;
 use crate::sources::http::HttpClient;
@@ -102,6 +102,23 @@ pub fn resources(source: &SourceConfig) -> Vec<String> {
         SourceKind::Datadog => datadog::resources(source),
         SourceKind::Prometheus => prometheus::resources(source),
     }
+}
+
+/// What a source needs in the store before its resources are read: Prometheus queries carry
+/// no SLO definition, so their `[[slos]]` entries are written first.
+pub fn prepare_source(
+    store: &mut Store,
+    source: &SourceConfig,
+    slos: &[SloConfig],
+) -> Result<(), SyncError> {
+    if source.kind == SourceKind::Prometheus {
+        prometheus::declare_slos(store, source, slos).map_err(|error| SyncError::Store {
+            source_name: source.name.clone(),
+            resource: "slos".into(),
+            error: Box::new(error),
+        })?;
+    }
+    Ok(())
 }
 
 /// Syncs every resource of one source. Errors are recorded per resource in `sync_state` and
