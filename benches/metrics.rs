@@ -4,6 +4,8 @@
 //! Run with `cargo bench --bench metrics`; `-- small` runs only the small dataset. Set
 //! `METRICS_BENCH_DIR` to keep (and reuse) the generated databases. Each figure is the median
 //! of several runs; "load" is reading rows from SQLite, "compute" the pure metric functions.
+//! Each figure is given for the report's load (`Store::dora_inputs`, with change titles) and
+//! the TUI's (`Store::dora_metric_inputs`: no titles, changes on a second connection).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use plumb::demo::{DemoOptions, Scale, generate};
@@ -36,13 +38,25 @@ struct Timing {
     restore_median: Option<f64>,
 }
 
-fn time_dora(store: &Store, filter: &Filter, now: DateTime<Utc>) -> Timing {
+/// How the rows are loaded: as `plumb report dora` does (with the changes' titles, for
+/// `--explain`), or as the TUI's numbers do (no titles, changes read on a second connection).
+#[derive(Clone, Copy, PartialEq)]
+enum Load {
+    Report,
+    Metrics,
+}
+
+fn time_dora(store: &Store, filter: &Filter, now: DateTime<Utc>, load: Load) -> Timing {
     let params = DoraParams::default();
     let (mut loads, mut computes) = (Vec::new(), Vec::new());
     let mut last = None;
     for _ in 0..RUNS {
         let t = Instant::now();
-        let inputs = store.dora_inputs(filter, &params, now).expect("inputs");
+        let inputs = match load {
+            Load::Report => store.dora_inputs(filter, &params, now),
+            Load::Metrics => store.dora_metric_inputs(filter, &params, now),
+        }
+        .expect("inputs");
         loads.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         let report = dora_report(&inputs, &params, &Versions::default());
@@ -151,20 +165,23 @@ fn main() {
                     team: team.clone(),
                     ..Filter::default()
                 };
-                let t = time_dora(&store, &filter, anchor);
                 let who = team.as_deref().unwrap_or("all teams");
-                println!(
-                    "{:5} {days:>3}d {who:>12}: load {:7.1} ms + compute {:7.1} ms = {:7.1} ms \
-                     ({} deployments, {} changes; lead median {:?} s, restore median {:?} s)",
-                    scale.as_str(),
-                    t.load * 1e3,
-                    t.compute * 1e3,
-                    (t.load + t.compute) * 1e3,
-                    t.deployments,
-                    t.changes,
-                    t.lead_median,
-                    t.restore_median,
-                );
+                let report = time_dora(&store, &filter, anchor, Load::Report);
+                let t = time_dora(&store, &filter, anchor, Load::Metrics);
+                for (how, t) in [("report", &report), ("metric", &t)] {
+                    println!(
+                        "{:5} {days:>3}d {who:>12} {how}: load {:7.1} ms + compute {:7.1} ms = {:7.1} ms \
+                         ({} deployments, {} changes; lead median {:?} s, restore median {:?} s)",
+                        scale.as_str(),
+                        t.load * 1e3,
+                        t.compute * 1e3,
+                        (t.load + t.compute) * 1e3,
+                        t.deployments,
+                        t.changes,
+                        t.lead_median,
+                        t.restore_median,
+                    );
+                }
                 if days == 365 {
                     let sql = sql_medians(since.timestamp(), anchor.timestamp(), team.as_deref());
                     match time_sqlite3(&path, &sql) {

@@ -37,6 +37,7 @@ fn main() {
                 since: anchor - Duration::days(90),
                 until: anchor,
                 team: None,
+                service: None,
                 query: Query::Overview,
             })
             .expect("overview");

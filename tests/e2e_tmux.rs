@@ -163,6 +163,37 @@ fn demo_in_a_real_terminal_visits_every_pane_and_exits_cleanly() {
     );
     tmux.keys(&["Escape"]);
 
+    // `y` copies the selected incident's link through OSC 52, which tmux turns into a buffer.
+    tmux.cmd(&["set-option", "-g", "set-clipboard", "on"]);
+    tmux.keys(&["y"]);
+    tmux.wait_for("copied link");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let buffer = loop {
+        let out = tmux.cmd(&["show-buffer"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.starts_with("https://") || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(buffer.starts_with("https://"), "tmux buffer: {buffer:?}");
+
+    // The team picker, typed fuzzily, scopes the header; the palette runs a command with an
+    // argument, then clears the team again.
+    tmux.keys(&["1", "t"]);
+    tmux.wait_for("Enter picks");
+    tmux.keys(&["p", "l", "t", "f", "Enter"]);
+    tmux.wait_for("team: platform");
+    tmux.keys(&[":"]);
+    tmux.wait_for("Enter runs");
+    for c in "range 30d".chars() {
+        tmux.keys(&[&c.to_string()]);
+    }
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("last 30d");
+    tmux.keys(&[":", "t", "e", "a", "m", " ", "a", "l", "l", "Enter"]);
+    tmux.wait_for("team: all teams");
+
     // Help overlay, then a resize to 80x24 and back, then quit.
     tmux.keys(&["1", "?"]);
     tmux.wait_for("Esc closes");

@@ -6,10 +6,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use plumb::config::Config;
 use plumb::demo::{DemoOptions, Scale};
 use plumb::store::Store;
-use plumb::tui::app::{App, Effect, Msg};
+use plumb::tui::app::{App, Effect, LinkIntent, Msg};
 use plumb::tui::data::{DataRequest, DataResponse, Loader, Query};
 use plumb::tui::keymap::Keymap;
 use plumb::tui::panes::PaneId;
+use plumb::tui::sync_task::SyncUpdate;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::PathBuf;
@@ -442,4 +443,432 @@ fn every_pane_renders_at_both_sizes() {
             insta::assert_snapshot!(format!("{}_{w}x{h}", pane.title().to_lowercase()), s);
         }
     }
+}
+
+// ---- Interaction: pickers, palette, links, sync, toasts, mouse ----
+
+/// The team and service names the event loop hands the app at start.
+fn with_choices(app: &mut App) {
+    let store = Store::open_read_only(&demo_db()).unwrap();
+    let teams = store.team_names().unwrap();
+    let services = store
+        .services()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.name, s.team))
+        .collect();
+    app.update(Msg::Choices { teams, services });
+}
+
+fn toast_texts(app: &App) -> Vec<String> {
+    app.toasts.iter().map(|t| t.text.clone()).collect()
+}
+
+#[test]
+fn the_team_picker_filters_fuzzily_and_scopes_every_pane() {
+    let (mut app, loader) = loaded_app();
+    with_choices(&mut app);
+    press(&mut app, &loader, key('t'));
+    assert!(app.picker.is_some());
+    // Keys are text in the picker: `q` types, it does not quit.
+    typed(&mut app, &loader, "q");
+    assert!(!app.quit);
+    press(&mut app, &loader, code(KeyCode::Backspace));
+    typed(&mut app, &loader, "pltf");
+    let effects = app.update(code(KeyCode::Enter));
+    assert!(app.picker.is_none());
+    assert_eq!(app.team.as_deref(), Some("platform"));
+    let Some(Effect::Load(req)) = effects.first().cloned() else {
+        panic!("picking a team reloads: {effects:?}");
+    };
+    assert_eq!(req.team.as_deref(), Some("platform"));
+    answer(&mut app, &loader, &req);
+    assert!(screen(&app, 120, 40).contains("team: platform"));
+    press(&mut app, &loader, key('5'));
+    let rows = &app.incidents.data.as_ref().unwrap().rows;
+    assert!(
+        rows.iter()
+            .all(|r| r.incident.team.as_deref() == Some("platform"))
+    );
+
+    // Esc cancels without a change; picking "all teams" clears the scope.
+    press(&mut app, &loader, key('t'));
+    assert!(app.update(code(KeyCode::Esc)).is_empty());
+    assert_eq!(app.team.as_deref(), Some("platform"));
+    press(&mut app, &loader, key('t'));
+    typed(&mut app, &loader, "all");
+    press(&mut app, &loader, code(KeyCode::Enter));
+    assert_eq!(app.team, None);
+}
+
+#[test]
+fn the_service_picker_narrows_requests_and_shows_in_the_header() {
+    let (mut app, loader) = loaded_app();
+    with_choices(&mut app);
+    press(&mut app, &loader, key('5'));
+    let all = app.incidents.data.as_ref().unwrap().rows.len();
+    press(&mut app, &loader, key('s'));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("service · Enter picks"), "{s}");
+    insta::assert_snapshot!("service_picker_120x40", s);
+    typed(&mut app, &loader, "api-gate");
+    let effects = app.update(code(KeyCode::Enter));
+    assert_eq!(app.service.as_deref(), Some("api-gateway"));
+    let Some(Effect::Load(req)) = effects.first().cloned() else {
+        panic!("picking a service reloads: {effects:?}");
+    };
+    assert_eq!(req.service.as_deref(), Some("api-gateway"));
+    assert_eq!(req.filter().service.as_deref(), Some("api-gateway"));
+    answer(&mut app, &loader, &req);
+    let rows = app.incidents.data.as_ref().unwrap().rows.clone();
+    assert!(
+        !rows.is_empty() && rows.len() < all,
+        "{} of {all}",
+        rows.len()
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.incident.service.as_deref() == Some("api-gateway"))
+    );
+    // Follow-ups have no service: they follow their incident's.
+    press(&mut app, &loader, key('6'));
+    let data = app.actions.data.as_ref().unwrap();
+    let store = Store::open_read_only(&demo_db()).unwrap();
+    let service_of: std::collections::HashMap<i64, Option<String>> = store
+        .incidents(&plumb::model::Filter::default(), 0)
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.id, i.service))
+        .collect();
+    assert!(!data.rows.is_empty());
+    assert!(data.rows.iter().all(|r| {
+        r.item
+            .incident_id
+            .and_then(|i| service_of.get(&i).cloned().flatten())
+            .as_deref()
+            == Some("api-gateway")
+    }));
+    assert!(screen(&app, 120, 40).contains("service: api-gateway"));
+
+    // With a team picked, the service picker offers only that team's services.
+    press(&mut app, &loader, key('t'));
+    typed(&mut app, &loader, "payments");
+    press(&mut app, &loader, code(KeyCode::Enter));
+    assert_eq!(
+        app.service_choices(),
+        ["checkout-web", "fraud-scoring", "ledger", "payments-api"]
+    );
+    // Esc clears the team first, then the service.
+    press(&mut app, &loader, code(KeyCode::Esc));
+    assert_eq!(app.team, None);
+    assert!(app.service.is_some());
+    press(&mut app, &loader, code(KeyCode::Esc));
+    assert_eq!(app.service, None);
+}
+
+#[test]
+fn the_palette_lists_actions_with_keys_and_runs_commands_with_arguments() {
+    let (mut app, loader) = loaded_app();
+    with_choices(&mut app);
+    press(&mut app, &loader, key(':'));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("commands · Enter runs"), "{s}");
+    assert!(
+        s.contains("pick team") && s.contains("sync all sources"),
+        "{s}"
+    );
+    insta::assert_snapshot!("palette_120x40", s);
+    let palette = app.palette.as_ref().unwrap();
+    let team = palette
+        .entries()
+        .iter()
+        .find(|e| e.label == "pick team")
+        .unwrap();
+    assert_eq!(team.key, "t");
+
+    typed(&mut app, &loader, "team search");
+    press(&mut app, &loader, code(KeyCode::Enter));
+    assert!(app.palette.is_none());
+    assert_eq!(app.team.as_deref(), Some("search"));
+
+    press(&mut app, &loader, key(':'));
+    typed(&mut app, &loader, "range 30d");
+    press(&mut app, &loader, code(KeyCode::Enter));
+    assert_eq!(app.range_days(), 30);
+
+    // An action by name runs as its key would.
+    press(&mut app, &loader, key(':'));
+    typed(&mut app, &loader, "pane incidents");
+    press(&mut app, &loader, code(KeyCode::Enter));
+    assert_eq!(app.pane, PaneId::Incidents);
+
+    // Nothing matching: a toast says so and the palette stays open for an edit.
+    press(&mut app, &loader, key(':'));
+    typed(&mut app, &loader, "team nosuch");
+    press(&mut app, &loader, code(KeyCode::Enter));
+    assert!(app.palette.is_some());
+    assert!(
+        toast_texts(&app)
+            .iter()
+            .any(|t| t.contains("no team matches")),
+        "{:?}",
+        toast_texts(&app)
+    );
+    press(&mut app, &loader, code(KeyCode::Esc));
+    assert!(app.palette.is_none());
+}
+
+#[test]
+fn open_and_copy_read_the_selected_rows_link_from_the_store() {
+    let (mut app, loader) = loaded_app();
+    // The Overview's rows are teams: nothing to open, and a toast says why.
+    assert!(app.update(key('o')).is_empty());
+    assert!(
+        toast_texts(&app)[0].contains("no link"),
+        "{:?}",
+        toast_texts(&app)
+    );
+
+    press(&mut app, &loader, key('5'));
+    let effects = app.update(key('o'));
+    let Some(Effect::ResolveLink { intent, item }) = effects.first().cloned() else {
+        panic!("open asks for the link: {effects:?}");
+    };
+    assert_eq!(intent, LinkIntent::Open);
+    assert_eq!(item.table, "incidents");
+    // The event loop reads the provenance, as here, and answers with the link.
+    let store = Store::open_read_only(&demo_db()).unwrap();
+    let url = store.provenance(item.table, item.id).unwrap().unwrap().url;
+    assert!(url.as_deref().is_some_and(|u| u.starts_with("https://")));
+    let effects = app.update(Msg::Link {
+        intent,
+        item: item.clone(),
+        result: Ok(url.clone()),
+    });
+    assert_eq!(effects, vec![Effect::OpenLink(url.clone().unwrap())]);
+
+    // Copy: the same link, through the terminal; a row without a link says so.
+    let Some(Effect::ResolveLink { intent, item }) = app.update(key('y')).first().cloned() else {
+        panic!("copy asks for the link");
+    };
+    assert_eq!(intent, LinkIntent::Copy);
+    let effects = app.update(Msg::Link {
+        intent,
+        item: item.clone(),
+        result: Ok(url.clone()),
+    });
+    assert_eq!(effects, vec![Effect::CopyLink(url.unwrap())]);
+    assert!(
+        toast_texts(&app)
+            .iter()
+            .any(|t| t.starts_with("copied link"))
+    );
+    let effects = app.update(Msg::Link {
+        intent,
+        item,
+        result: Ok(None),
+    });
+    assert!(effects.is_empty());
+    assert!(toast_texts(&app).iter().any(|t| t.contains("has no link")));
+    assert!(
+        app.valid_actions()
+            .contains(&plumb::tui::keymap::Action::Open)
+    );
+}
+
+#[test]
+fn sync_without_sources_explains_and_progress_shows_in_the_footer() {
+    let (mut app, loader) = loaded_app();
+    assert!(app.update(key('R')).is_empty());
+    assert!(toast_texts(&app)[0].contains("no sources to sync"));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("no sources to sync"), "{s}");
+
+    app.sources = vec!["github".into(), "pagerduty".into()];
+    assert_eq!(app.update(key('R')), vec![Effect::StartSync]);
+    app.update(Msg::Sync(SyncUpdate::Started {
+        sources: app.sources.clone(),
+    }));
+    app.update(Msg::Sync(SyncUpdate::Page {
+        source: "github".into(),
+        resource: "pulls".into(),
+        pages: 3,
+    }));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("github: pulls 3 pages…"), "{s}");
+    // The app keeps working while the sync runs.
+    press(&mut app, &loader, key('3'));
+    assert_eq!(app.pane, PaneId::Ci);
+    assert!(app.update(key('R')).is_empty(), "one sync at a time");
+
+    app.update(Msg::Sync(SyncUpdate::SourceDone {
+        source: "github".into(),
+        items: 40,
+        written: 7,
+        errors: vec![],
+        cancelled: false,
+    }));
+    app.update(Msg::Sync(SyncUpdate::SourceDone {
+        source: "pagerduty".into(),
+        items: 0,
+        written: 0,
+        errors: vec!["incidents: the token was rejected (401)".into()],
+        cancelled: false,
+    }));
+    let effects = app.update(Msg::Sync(SyncUpdate::Finished {
+        cancelled: false,
+        error: None,
+    }));
+    // New rows: the active pane reloads, and the pickers' names are read again.
+    assert!(matches!(effects.first(), Some(Effect::Load(r)) if r.query == Query::Ci));
+    assert!(effects.contains(&Effect::LoadChoices));
+    run(&mut app, &loader, effects);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("✗ pagerduty failed · cached data"), "{s}");
+    assert!(app.ci.data.is_some());
+}
+
+#[test]
+fn toasts_expire_on_the_toast_clock() {
+    let (mut app, _) = loaded_app();
+    app.update(key('R'));
+    assert!(app.wants_toast_ticks());
+    for _ in 0..3 {
+        app.update(Msg::ToastTick);
+    }
+    assert!(!app.toasts.is_empty());
+    app.dirty = false;
+    app.update(Msg::ToastTick);
+    assert!(app.toasts.is_empty());
+    assert!(app.dirty, "an expired toast redraws");
+    assert!(!app.wants_toast_ticks());
+}
+
+#[test]
+fn the_background_sync_reports_a_source_it_cannot_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sync.db");
+    drop(Store::open(&db).unwrap());
+    let config = plumb::config::parse_str(
+        &dir.path().join("config.toml"),
+        "[[sources]]\nname = \"gh\"\nkind = \"github\"\nbase_url = \"http://127.0.0.1:9\"\n\
+         token_env = \"PLUMB_TEST_TOKEN_THAT_IS_NEVER_SET\"\nrepos = [\"o/r\"]\n",
+    )
+    .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = plumb::tui::sync_task::SyncTask::spawn(db, config, tx);
+    let mut updates = Vec::new();
+    while let Some(Msg::Sync(u)) = rx.blocking_recv() {
+        let last = matches!(u, SyncUpdate::Finished { .. });
+        updates.push(u);
+        if last {
+            break;
+        }
+    }
+    task.cancel_and_wait(std::time::Duration::from_secs(5));
+    assert!(matches!(&updates[0], SyncUpdate::Started { sources } if sources == &["gh"]));
+    let Some(SyncUpdate::SourceDone { source, errors, .. }) = updates.get(1) else {
+        panic!("the source reports: {updates:?}");
+    };
+    assert_eq!(source, "gh");
+    assert!(!errors.is_empty(), "{updates:?}");
+    assert!(matches!(
+        updates.last(),
+        Some(SyncUpdate::Finished {
+            cancelled: false,
+            error: None
+        })
+    ));
+}
+
+#[test]
+fn the_mouse_clicks_tabs_and_rows_and_scrolls_when_on() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mouse = |kind, column, row| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let (mut app, loader) = loaded_app();
+    screen(&app, 120, 40);
+    let click = |x, y| mouse(MouseEventKind::Down(MouseButton::Left), x, y);
+    // Off by default: nothing happens.
+    let (x, _) = (app.tab_hits.borrow()[2].0.x, 0);
+    assert!(app.update(click(x + 1, 0)).is_empty());
+    assert_eq!(app.pane, PaneId::Overview);
+
+    app.mouse = true;
+    screen(&app, 120, 40);
+    let tab = app.tab_hits.borrow()[4];
+    press(&mut app, &loader, click(tab.0.x + 1, 0));
+    assert_eq!(app.pane, tab.1);
+    assert_eq!(app.pane, PaneId::Incidents);
+    press(&mut app, &loader, mouse(MouseEventKind::ScrollDown, 10, 10));
+    press(&mut app, &loader, mouse(MouseEventKind::ScrollDown, 10, 10));
+    assert_eq!(app.incidents.list.selected, 2);
+    press(&mut app, &loader, mouse(MouseEventKind::ScrollUp, 10, 10));
+    assert_eq!(app.incidents.list.selected, 1);
+    // A click two lines below the selected row selects the row drawn there.
+    screen(&app, 120, 40);
+    let (_, marker) = app.row_hits.get().expect("the list's marker was found");
+    press(&mut app, &loader, click(20, marker + 2));
+    assert_eq!(app.incidents.list.selected, 3);
+    let s = screen(&app, 120, 40);
+    let line = s.lines().nth(usize::from(marker + 2)).unwrap();
+    assert!(line.contains('›'), "the clicked line is selected:\n{s}");
+}
+
+#[test]
+fn help_lists_the_interaction_keys_as_remapped() {
+    let (mut app, loader) = loaded_app();
+    let t: plumb::config::KeyBinding = "T".parse().unwrap();
+    app.keymap = Keymap::default().with_overrides([("team", t)]);
+    press(&mut app, &loader, key('?'));
+    let s = screen(&app, 120, 40);
+    for text in ["pick team", "pick service", "commands", "sync all sources"] {
+        assert!(s.contains(text), "{text} missing:\n{s}");
+    }
+    let line = s.lines().find(|l| l.contains("pick team")).unwrap();
+    assert!(line.contains("│T "), "{line}");
+    press(&mut app, &loader, code(KeyCode::Esc));
+    // The remapped key opens the picker; the old one no longer does.
+    press(&mut app, &loader, key('t'));
+    assert!(app.picker.is_none());
+    press(&mut app, &loader, key('T'));
+    assert!(app.picker.is_some());
+}
+
+#[test]
+fn help_fits_every_key_at_80x24_in_two_columns() {
+    let (mut app, loader) = loaded_app();
+    press(&mut app, &loader, key('5'));
+    press(&mut app, &loader, key('?'));
+    let actions = app.valid_actions();
+    // More than one column holds in the 22 lines between header and footer.
+    assert!(actions.len() + 2 > 22, "{} actions", actions.len());
+    let s = screen(&app, 80, 24);
+    for a in actions {
+        assert!(s.contains(a.describe()), "{} missing:\n{s}", a.describe());
+    }
+}
+
+#[test]
+fn a_picked_service_keeps_the_header_readable_at_80_columns() {
+    let (mut app, loader) = loaded_app();
+    with_choices(&mut app);
+    press(&mut app, &loader, key('s'));
+    typed(&mut app, &loader, "billing-mono");
+    press(&mut app, &loader, code(KeyCode::Enter));
+    let s = screen(&app, 80, 24);
+    let header = s.lines().next().unwrap();
+    assert!(header.contains("all teams / billing-monolith"), "{header}");
+    assert!(
+        header.contains(" 1 ") && header.contains("Overview"),
+        "{header}"
+    );
+    let wide = screen(&app, 140, 40);
+    assert!(wide.contains("service: billing-monolith"), "{wide}");
 }

@@ -36,6 +36,9 @@ pub const UI_ACTIONS: &[&str] = &[
     "pane_4",
     "pane_5",
     "pane_6",
+    "pane_7",
+    "pane_8",
+    "pane_9",
 ];
 
 /// A key without modifiers.

@@ -512,7 +512,8 @@ impl Default for UiConfig {
     fn default() -> Self {
         Self {
             theme: Theme::Auto,
-            mouse: true,
+            // Off: capturing the mouse takes away the terminal's own text selection.
+            mouse: false,
             tick_seconds: 1,
             keys: BTreeMap::new(),
         }

@@ -29,6 +29,7 @@ pub mod explain;
 pub mod id_map;
 pub mod incidents;
 pub mod period;
+pub mod retro;
 pub mod slo;
 pub mod stats;
 

@@ -13,6 +13,13 @@ use crate::model::{
 use chrono::{Duration, Utc};
 use rusqlite::params_from_iter;
 
+/// Whether a load of changes reads their titles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChangeColumns {
+    WithTitles,
+    NoTitles,
+}
+
 /// How far before `since` deployments are loaded, so the first deployment of the period has
 /// its previous one (chaining) and early incidents find the deployment before them.
 pub const CHAIN_MARGIN: Duration = Duration::days(30);
@@ -29,6 +36,28 @@ impl Store {
         params: &DoraParams,
         now: Timestamp,
     ) -> Result<DoraInputs> {
+        self.dora_inputs_with(filter, params, now, ChangeColumns::WithTitles)
+    }
+
+    /// [`Store::dora_inputs`] without the changes' titles: the metrics never read them, and
+    /// leaving them out saves reading and allocating one string per change. For numbers
+    /// only; a listing of the changes reads them by id ([`Store::changes_by_ids`]).
+    pub fn dora_metric_inputs(
+        &self,
+        filter: &Filter,
+        params: &DoraParams,
+        now: Timestamp,
+    ) -> Result<DoraInputs> {
+        self.dora_inputs_with(filter, params, now, ChangeColumns::NoTitles)
+    }
+
+    fn dora_inputs_with(
+        &self,
+        filter: &Filter,
+        params: &DoraParams,
+        now: Timestamp,
+        columns: ChangeColumns,
+    ) -> Result<DoraInputs> {
         let until = filter.until.unwrap_or(now);
         let scoped = Filter {
             until: Some(until),
@@ -40,19 +69,40 @@ impl Store {
         };
         let period = since.map(|s| Period::new(s, until));
         let margin = CHAIN_MARGIN.max(params.incident_window).num_seconds();
-        let deployments = self.deployments(&scoped, margin)?;
-        let links = self.deployment_links(&scoped, margin)?;
-        let changes = self.changes_for_dora(&scoped, margin)?;
         let incident_scope = Filter {
             until: Some(until + params.incident_window),
             environment: None,
             ..scoped.clone()
         };
-        let incidents = self.incidents(&incident_scope, margin)?;
+        // The changes query costs as much as the three others together: on a file-backed
+        // store it runs on a second read connection (SQLite connections are single-threaded)
+        // while this one reads deployments, links and incidents.
+        let (changes, rest) = std::thread::scope(|scope| {
+            let changes = self.path().map(|path| {
+                let scoped = &scoped;
+                scope.spawn(move || -> Result<Vec<Change>> {
+                    Store::open_read_only(path)?.changes_for_dora(scoped, margin, columns)
+                })
+            });
+            let rest = (|| -> Result<_> {
+                Ok((
+                    self.deployments(&scoped, margin)?,
+                    self.deployment_links(&scoped, margin)?,
+                    self.incidents(&incident_scope, margin)?,
+                ))
+            })();
+            // Without a file (in memory), or should the reader die, this connection reads them.
+            let changes = match changes.map(|h| h.join()) {
+                Some(Ok(Ok(changes))) => Ok(changes),
+                _ => self.changes_for_dora(&scoped, margin, columns),
+            };
+            (changes, rest)
+        });
+        let (deployments, links, incidents) = rest?;
         Ok(DoraInputs {
             period,
             deployments,
-            changes,
+            changes: changes?,
             links,
             incidents,
         })
@@ -86,14 +136,27 @@ impl Store {
     }
 
     /// Changes shipped by the deployments matching `filter`, plus changes merged in its range.
-    /// Narrowed by team or service, a UNION lets each half use its index; across all teams the
-    /// merged-range half has no index to use (there is none on `merged_at` alone), and one scan
-    /// with OR is cheaper than a scan plus a UNION's de-duplication.
-    fn changes_for_dora(&self, filter: &Filter, margin: i64) -> Result<Vec<Change>> {
+    /// Both halves collect ids only, each from a covering index (links by deployment, changes
+    /// by team or service and merge time, or by merge time alone), and their union is read
+    /// from the table in id order: one pass of ordered row lookups, no sort of whole rows and
+    /// no de-duplication of whole rows (cheaper than a UNION of rows or an OR of both
+    /// conditions, which sorts every row read for ORDER BY).
+    fn changes_for_dora(
+        &self,
+        filter: &Filter,
+        margin: i64,
+        columns: ChangeColumns,
+    ) -> Result<Vec<Change>> {
         let shipped = where_clause(filter, "d.finished_at", margin, true);
         let merged = where_clause(filter, "merged_at", 0, false);
-        let cols = "id, repo, service, team, title, state, merge_sha, first_commit_at, opened_at,
-                    first_review_at, merged_at, additions, deletions";
+        let title = match columns {
+            ChangeColumns::WithTitles => "title",
+            ChangeColumns::NoTitles => "NULL",
+        };
+        let cols = format!(
+            "id, repo, service, team, {title}, state, merge_sha, first_commit_at, opened_at,
+             first_review_at, merged_at, additions, deletions"
+        );
         let shipped_ids = format!(
             "SELECT dc.change_id FROM deployment_changes dc
              JOIN deployments d ON d.id = dc.deployment_id{}",
@@ -103,19 +166,13 @@ impl Store {
             Some(cond) => format!("({cond}) AND merged_at IS NOT NULL"),
             None => "merged_at IS NOT NULL".to_string(),
         };
-        let sql = if filter.team.is_some() || filter.service.is_some() {
-            format!(
-                "SELECT {cols} FROM changes WHERE id IN ({shipped_ids})
+        let sql = format!(
+            "SELECT {cols} FROM changes WHERE id IN (
+                 {shipped_ids}
                  UNION
-                 SELECT {cols} FROM changes WHERE {merged_cond}
-                 ORDER BY id"
-            )
-        } else {
-            format!(
-                "SELECT {cols} FROM changes WHERE id IN ({shipped_ids}) OR ({merged_cond})
-                 ORDER BY id"
-            )
-        };
+                 SELECT id FROM changes WHERE {merged_cond})
+             ORDER BY id"
+        );
         let params: Vec<_> = shipped.params.into_iter().chain(merged.params).collect();
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(params.iter()), map_change)?;
@@ -249,5 +306,109 @@ fn version_in(
             )?;
             Ok(latest + 1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{DemoOptions, Scale};
+    use chrono::TimeZone;
+
+    fn demo(path: &std::path::Path) -> (Store, Timestamp) {
+        let mut store = Store::open(path).expect("open");
+        let anchor = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let opts = DemoOptions {
+            seed: 5,
+            scale: Scale::Small,
+            anchor,
+        };
+        crate::demo::generate(&mut store, &opts).expect("demo");
+        (store, anchor)
+    }
+
+    /// The metric load reads the same rows as the report's, on a second connection, with
+    /// the titles left out; the lean reads keep every row the full ones return.
+    #[test]
+    fn lean_loads_return_the_rows_of_the_full_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, anchor) = demo(&dir.path().join("demo.db"));
+        let params = DoraParams::default();
+        for team in [None, Some("search".to_string())] {
+            let filter = Filter {
+                since: Some(anchor - Duration::days(120)),
+                until: Some(anchor),
+                team,
+                ..Filter::default()
+            };
+            let full = store.dora_inputs(&filter, &params, anchor).expect("full");
+            let lean = store
+                .dora_metric_inputs(&filter, &params, anchor)
+                .expect("lean");
+            assert!(!full.changes.is_empty());
+            assert!(full.changes.iter().any(|c| c.title.is_some()));
+            assert!(lean.changes.iter().all(|c| c.title.is_none()));
+            let ids = |cs: &[Change]| cs.iter().map(|c| c.id).collect::<Vec<_>>();
+            assert_eq!(ids(&full.changes), ids(&lean.changes));
+            let shas = |cs: &[Change]| cs.iter().map(|c| c.merge_sha.clone()).collect::<Vec<_>>();
+            assert_eq!(shas(&full.changes), shas(&lean.changes));
+            assert_eq!(full.links, lean.links);
+            assert_eq!(full.deployments.len(), lean.deployments.len());
+            assert_eq!(full.incidents.len(), lean.incidents.len());
+            // Every change merged in the range, deployed or not, is loaded.
+            let merged = store.changes(&filter, 0).expect("changes");
+            let loaded: std::collections::HashSet<i64> = ids(&lean.changes).into_iter().collect();
+            assert!(
+                merged
+                    .iter()
+                    .filter(|c| c.merged_at.is_some())
+                    .all(|c| loaded.contains(&c.id))
+            );
+
+            let runs = store.pipeline_runs(&filter).expect("runs");
+            let lean_runs = store.pipeline_runs_for_metrics(&filter).expect("lean runs");
+            assert!(!runs.is_empty());
+            assert_eq!(runs.len(), lean_runs.len());
+            for (a, b) in runs.iter().zip(&lean_runs) {
+                assert_eq!(
+                    (
+                        a.id,
+                        &a.repo,
+                        &a.workflow,
+                        &a.commit_sha,
+                        a.conclusion,
+                        a.attempt
+                    ),
+                    (
+                        b.id,
+                        &b.repo,
+                        &b.workflow,
+                        &b.commit_sha,
+                        b.conclusion,
+                        b.attempt
+                    )
+                );
+                assert_eq!((a.started_at, a.finished_at), (b.started_at, b.finished_at));
+            }
+        }
+        let all = store.action_items(&Filter::default()).expect("items");
+        let open = store.open_action_items(&Filter::default()).expect("open");
+        assert!(!open.is_empty() && open.len() < all.len());
+        let expected: Vec<i64> = all
+            .iter()
+            .filter(|a| !a.status.is_closed())
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(open.iter().map(|a| a.id).collect::<Vec<_>>(), expected);
+        let wanted: Vec<i64> = open
+            .iter()
+            .filter_map(|a| a.incident_id)
+            .take(700)
+            .collect();
+        let found = store.incidents_by_ids(&wanted).expect("by id");
+        let mut unique = wanted.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(found.len(), unique.len());
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod inputs;
 mod migrations;
+pub mod planning;
 pub mod read;
 pub mod tables;
 pub mod write;

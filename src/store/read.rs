@@ -195,6 +195,20 @@ impl Store {
         self.incidents_where(w)
     }
 
+    /// Incidents by store id (the incidents of some follow-ups), in creation order.
+    pub fn incidents_by_ids(&self, ids: &[i64]) -> Result<Vec<Incident>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            out.extend(self.incidents_where(Where {
+                sql: format!(" WHERE id IN ({marks})"),
+                params: chunk.iter().map(|&i| Value::Integer(i)).collect(),
+            })?);
+        }
+        out.sort_by_key(|i| (i.created_at, i.id));
+        Ok(out)
+    }
+
     fn incidents_where(&self, w: Where) -> Result<Vec<Incident>> {
         let sql = format!(
             "SELECT id, service, team, severity, severity_original, title, created_at,
@@ -221,9 +235,19 @@ impl Store {
 
     /// CI runs finishing in the filter's range.
     pub fn pipeline_runs(&self, filter: &Filter) -> Result<Vec<PipelineRun>> {
+        self.pipeline_runs_with(filter, "branch, service, team")
+    }
+
+    /// [`Store::pipeline_runs`] without the columns the CI definition never reads (branch,
+    /// service, team: left `None`), for numbers over many runs.
+    pub fn pipeline_runs_for_metrics(&self, filter: &Filter) -> Result<Vec<PipelineRun>> {
+        self.pipeline_runs_with(filter, "NULL, NULL, NULL")
+    }
+
+    fn pipeline_runs_with(&self, filter: &Filter, labels: &str) -> Result<Vec<PipelineRun>> {
         let w = where_clause(filter, "finished_at", 0, false);
         let sql = format!(
-            "SELECT id, repo, service, team, workflow, branch, commit_sha, conclusion, attempt,
+            "SELECT id, repo, {labels}, workflow, commit_sha, conclusion, attempt,
                     queued_at, started_at, finished_at, tests_passed, tests_failed
              FROM pipeline_runs{} ORDER BY finished_at, id",
             w.sql
@@ -232,10 +256,10 @@ impl Store {
             Ok(PipelineRun {
                 id: r.get(0)?,
                 repo: r.get(1)?,
-                service: r.get(2)?,
-                team: r.get(3)?,
-                workflow: r.get(4)?,
-                branch: r.get(5)?,
+                branch: r.get(2)?,
+                service: r.get(3)?,
+                team: r.get(4)?,
+                workflow: r.get(5)?,
                 commit_sha: r.get(6)?,
                 conclusion: parse_opt_enum(r, 7, RunConclusion::parse)?,
                 attempt: r.get(8)?,
@@ -321,7 +345,27 @@ impl Store {
             team: filter.team.clone(),
             ..Filter::default()
         };
-        let w = where_clause(&scope, "", 0, false);
+        self.action_items_where(where_clause(&scope, "", 0, false))
+    }
+
+    /// Action items still open (open or in progress), narrowed by team: what "overdue" is
+    /// counted over, without reading the closed history.
+    pub fn open_action_items(&self, filter: &Filter) -> Result<Vec<ActionItem>> {
+        let scope = Filter {
+            team: filter.team.clone(),
+            ..Filter::default()
+        };
+        let mut w = where_clause(&scope, "", 0, false);
+        let open = "(status = 'open' OR status = 'in_progress')";
+        w.sql = if w.sql.is_empty() {
+            format!(" WHERE {open}")
+        } else {
+            format!("{} AND {open}", w.sql)
+        };
+        self.action_items_where(w)
+    }
+
+    fn action_items_where(&self, w: Where) -> Result<Vec<ActionItem>> {
         let sql = format!(
             "SELECT id, incident_id, title, category, team, owner, priority, status, ticket_key,
                     created_at, due_at, completed_at

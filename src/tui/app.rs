@@ -2,22 +2,31 @@
 //! effects (load data, quit, suspend) that the event loop carries out. This keeps every key
 //! sequence testable without a terminal.
 //!
-//! Keys go to the help overlay first, then to the filter being typed, then to the active pane,
-//! and what the pane ignores to the global keys (panes, range, team, refresh, quit).
+//! Keys go to the popups first (help, team/service picker, command palette), then to the
+//! filter being typed, then to the active pane, and what the pane ignores to the global keys
+//! (panes, range, team, service, sync, open, refresh, quit).
 
 use super::data::{DataRequest, DataResponse, PaneData, Query};
+use super::item::{self, ItemRef};
 use super::keymap::{Action, Keymap};
+use super::palette::Palette;
 use super::panes::actions::ActionState;
+use super::panes::alignment::AlignmentState;
 use super::panes::ci::CiState;
 use super::panes::delivery::DeliveryState;
+use super::panes::governance::GovernanceState;
 use super::panes::incidents::IncidentState;
 use super::panes::list::ListState;
 use super::panes::overview::OverviewState;
+use super::panes::retro::RetroState;
 use super::panes::slos::SloState;
 use super::panes::{Outcome, PaneId};
+use super::picker::{Picker, PickerKind};
+use super::sync_task::{SyncStatus, SyncUpdate};
+use super::toast::{Level, Toasts};
 use crate::model::Timestamp;
 use chrono::{Duration, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
 
 /// What happened: a key, a resize, a result from background work, or a slow tick.
 #[derive(Debug)]
@@ -25,7 +34,35 @@ pub enum Msg {
     Key(KeyEvent),
     Resize,
     Data(Box<DataResponse>),
+    /// The slow tick (freshness ages).
     Tick,
+    /// The toast clock, which runs only while toasts show.
+    ToastTick,
+    /// A mouse event (only when `ui.mouse` is on).
+    Mouse(MouseEvent),
+    /// Progress of the background sync.
+    Sync(SyncUpdate),
+    /// The link of an item asked for with `o` or `y`, read from the store.
+    Link {
+        intent: LinkIntent,
+        item: ItemRef,
+        result: Result<Option<String>, String>,
+    },
+    /// The team and service names to pick from (at start and after a sync); each service
+    /// with its owning team.
+    Choices {
+        teams: Vec<String>,
+        services: Vec<(String, Option<String>)>,
+    },
+    /// Something the event loop did failed or finished (opening a browser, copying).
+    Notice(Level, String),
+}
+
+/// What `o` and `y` do with a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkIntent {
+    Open,
+    Copy,
 }
 
 /// What the event loop must do after an update.
@@ -34,16 +71,29 @@ pub enum Effect {
     Load(DataRequest),
     Suspend,
     Quit,
+    /// Sync every configured source in the background.
+    StartSync,
+    /// Read the item's link from the store (its provenance) and answer with `Msg::Link`.
+    ResolveLink {
+        intent: LinkIntent,
+        item: ItemRef,
+    },
+    OpenLink(String),
+    CopyLink(String),
+    /// Read the team and service names again (a sync may have brought new ones).
+    LoadChoices,
 }
 
 /// The time ranges the `[` and `]` keys step through.
 pub const RANGES: [i64; 5] = [7, 30, 90, 180, 365];
 
-/// The scope every pane shows: a range (index into [`RANGES`]) and an optional team.
+/// The scope every pane shows: a range (index into [`RANGES`]), an optional team and an
+/// optional service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     pub range: usize,
     pub team: Option<String>,
+    pub service: Option<String>,
 }
 
 /// Which request a pane (or a pane's drill-down) waits for, and which scope its data is for.
@@ -60,6 +110,8 @@ pub struct Slot {
 enum Target {
     Pane(PaneId),
     Explain,
+    /// The Markdown export of a retro (its own slot: picking a sprint does not drop it).
+    RetroExport,
 }
 
 #[derive(Debug)]
@@ -68,6 +120,7 @@ pub struct App {
     /// Index into [`RANGES`].
     pub range: usize,
     pub team: Option<String>,
+    pub service: Option<String>,
     pub pane: PaneId,
     pub overview: OverviewState,
     pub delivery: DeliveryState,
@@ -75,18 +128,40 @@ pub struct App {
     pub slos: SloState,
     pub incidents: IncidentState,
     pub actions: ActionState,
+    pub retro: RetroState,
+    pub alignment: AlignmentState,
+    pub governance: GovernanceState,
+    /// The panes shown, in tab order (see [`App::with_panes`]).
+    pub panes: Vec<PaneId>,
     pub help_open: bool,
     /// `/` was pressed: keys type into the active list's filter until Enter or Esc.
     pub filtering: bool,
     pub quit: bool,
     /// Incremented per request; a slot accepts only the answer to its latest request.
     generation: u64,
-    slots: [Slot; 6],
+    slots: [Slot; 9],
     explain_slot: Slot,
+    retro_export_slot: Slot,
     /// Set when the screen must be redrawn.
     pub dirty: bool,
     /// The "now" of a dataset with a fixed end (the demo's anchor); `None` follows the clock.
     pub fixed_now: Option<Timestamp>,
+    /// The names the `t` and `s` pickers offer.
+    pub teams: Vec<String>,
+    /// Service names with their owning team.
+    pub services: Vec<(String, Option<String>)>,
+    pub picker: Option<Picker>,
+    pub palette: Option<Palette>,
+    pub toasts: Toasts,
+    /// The configured sources `R` syncs (their names).
+    pub sources: Vec<String>,
+    pub sync: SyncStatus,
+    /// Mouse clicks and the wheel are handled (`ui.mouse`).
+    pub mouse: bool,
+    /// Where the last frame drew the tabs, for mouse clicks.
+    pub tab_hits: std::cell::RefCell<Vec<(ratatui::layout::Rect, PaneId)>>,
+    /// The pane's area in the last frame and the line its selection marker was drawn on.
+    pub row_hits: std::cell::Cell<Option<(ratatui::layout::Rect, u16)>>,
 }
 
 impl App {
@@ -95,6 +170,7 @@ impl App {
             keymap,
             range: 2,
             team: None,
+            service: None,
             pane: PaneId::Overview,
             overview: OverviewState::default(),
             delivery: DeliveryState::default(),
@@ -102,14 +178,66 @@ impl App {
             slos: SloState::default(),
             incidents: IncidentState::default(),
             actions: ActionState::default(),
+            retro: RetroState::default(),
+            alignment: AlignmentState::default(),
+            governance: GovernanceState::default(),
+            panes: PaneId::ALL.to_vec(),
             help_open: false,
             filtering: false,
             quit: false,
             generation: 0,
             slots: Default::default(),
             explain_slot: Slot::default(),
+            retro_export_slot: Slot::default(),
             dirty: true,
             fixed_now,
+            teams: Vec::new(),
+            services: Vec::new(),
+            picker: None,
+            palette: None,
+            toasts: Toasts::default(),
+            sources: Vec::new(),
+            sync: SyncStatus::default(),
+            mouse: false,
+            tab_hits: Default::default(),
+            row_hits: Default::default(),
+        }
+    }
+
+    /// The services the `s` picker offers: the team's when a team is picked, else all.
+    pub fn service_choices(&self) -> Vec<String> {
+        self.services
+            .iter()
+            .filter(|(_, team)| self.team.is_none() || *team == self.team)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// True while the toast clock must run (a toast shows); otherwise nothing ticks fast.
+    pub fn wants_toast_ticks(&self) -> bool {
+        !self.toasts.is_empty()
+    }
+
+    pub fn toast(&mut self, level: Level, text: impl Into<String>) {
+        self.toasts.push(level, text);
+        self.dirty = true;
+    }
+
+    /// Shows these panes (in this order) instead of the core six: the loader says which
+    /// exist (`Loader::panes`). The active pane stays the first.
+    pub fn with_panes(mut self, panes: Vec<PaneId>) -> Self {
+        if !panes.is_empty() {
+            self.pane = panes[0];
+            self.panes = panes;
+        }
+        self
+    }
+
+    /// The query that loads `pane`; the Retro pane keeps the sprint it shows.
+    fn query_for(&self, pane: PaneId) -> Query {
+        match pane {
+            PaneId::Retro => Query::Retro(self.retro.chosen_for(self.team.as_deref())),
+            _ => pane.query(),
         }
     }
 
@@ -121,6 +249,7 @@ impl App {
         Scope {
             range: self.range,
             team: self.team.clone(),
+            service: self.service.clone(),
         }
     }
 
@@ -137,7 +266,7 @@ impl App {
 
     /// The first request, issued when the app starts.
     pub fn start(&mut self) -> Vec<Effect> {
-        vec![self.request(Target::Pane(self.pane), self.pane.query())]
+        vec![self.request(Target::Pane(self.pane), self.query_for(self.pane))]
     }
 
     fn request(&mut self, target: Target, query: Query) -> Effect {
@@ -147,6 +276,7 @@ impl App {
         let slot = match target {
             Target::Pane(p) => &mut self.slots[p.index()],
             Target::Explain => &mut self.explain_slot,
+            Target::RetroExport => &mut self.retro_export_slot,
         };
         slot.pending = Some((self.generation, scope));
         let until = self.fixed_now.unwrap_or_else(Utc::now);
@@ -155,12 +285,13 @@ impl App {
             since: until - Duration::days(self.range_days()),
             until,
             team: self.team.clone(),
+            service: self.service.clone(),
             query,
         })
     }
 
     /// Loads the active pane unless it holds or awaits data for the current scope.
-    fn ensure_loaded(&mut self) -> Vec<Effect> {
+    pub(super) fn ensure_loaded(&mut self) -> Vec<Effect> {
         let scope = self.scope();
         let slot = self.slot(self.pane);
         let current = slot.loaded.as_ref() == Some(&scope)
@@ -168,11 +299,18 @@ impl App {
         if current {
             return vec![];
         }
-        vec![self.request(Target::Pane(self.pane), self.pane.query())]
+        vec![self.request(Target::Pane(self.pane), self.query_for(self.pane))]
+    }
+
+    /// Forgets what every pane loaded (new rows arrived), so each reloads when shown.
+    pub(super) fn forget_loaded(&mut self) {
+        for slot in self.slots.iter_mut() {
+            slot.loaded = None;
+        }
     }
 
     /// The range or team changed: every answer in flight is stale, and the active pane reloads.
-    fn scope_changed(&mut self) -> Vec<Effect> {
+    pub(super) fn scope_changed(&mut self) -> Vec<Effect> {
         for slot in self.slots.iter_mut().chain([&mut self.explain_slot]) {
             slot.pending = None;
         }
@@ -192,6 +330,26 @@ impl App {
                 self.on_data(*resp);
                 vec![]
             }
+            Msg::ToastTick => {
+                self.dirty |= self.toasts.tick();
+                vec![]
+            }
+            Msg::Mouse(ev) => super::mouse::handle(self, ev),
+            Msg::Sync(update) => self.on_sync(update),
+            Msg::Link {
+                intent,
+                item,
+                result,
+            } => self.on_link(intent, item, result),
+            Msg::Choices { teams, services } => {
+                self.teams = teams;
+                self.services = services;
+                vec![]
+            }
+            Msg::Notice(level, text) => {
+                self.toast(level, text);
+                vec![]
+            }
         }
     }
 
@@ -203,7 +361,9 @@ impl App {
         };
         let target = if waiting(&self.explain_slot) {
             Target::Explain
-        } else if let Some(p) = PaneId::ALL.into_iter().find(|p| waiting(self.slot(*p))) {
+        } else if waiting(&self.retro_export_slot) {
+            Target::RetroExport
+        } else if let Some(p) = PaneId::EVERY.into_iter().find(|p| waiting(self.slot(*p))) {
             Target::Pane(p)
         } else {
             return; // stale: a newer request replaced it
@@ -211,6 +371,7 @@ impl App {
         let slot = match target {
             Target::Pane(p) => &mut self.slots[p.index()],
             Target::Explain => &mut self.explain_slot,
+            Target::RetroExport => &mut self.retro_export_slot,
         };
         let scope = slot.pending.take().map(|(_, s)| s);
         self.dirty = true;
@@ -219,6 +380,11 @@ impl App {
                 slot.error = None;
                 slot.loaded = scope;
                 data
+            }
+            Err(e) if target == Target::RetroExport => {
+                self.toast(Level::Error, format!("retro export failed: {e}"));
+                self.retro.exported(Err(e));
+                return;
             }
             Err(e) => {
                 slot.error = Some(e);
@@ -233,6 +399,13 @@ impl App {
             PaneData::Incidents(d) => self.incidents.accept(d),
             PaneData::Actions(d) => self.actions.accept(d),
             PaneData::Explain(d) => self.delivery.accept_explain(d),
+            PaneData::Retro(d) => self.retro.accept(d),
+            PaneData::RetroExported(path) => {
+                self.toast(Level::Info, format!("retro exported to {}", path.display()));
+                self.retro.exported(Ok(path));
+            }
+            PaneData::Alignment(d) => self.alignment.accept(d),
+            PaneData::Governance(d) => self.governance.accept(d),
         }
     }
 
@@ -245,6 +418,9 @@ impl App {
             PaneId::Slos => self.slos.list(),
             PaneId::Incidents => self.incidents.list(),
             PaneId::Actions => Some(&self.actions.list),
+            PaneId::Retro => self.retro.list(),
+            PaneId::Alignment => Some(&self.alignment.list),
+            PaneId::Governance => Some(&self.governance.list),
         }
     }
 
@@ -256,6 +432,9 @@ impl App {
             PaneId::Slos => self.slos.list_mut(),
             PaneId::Incidents => self.incidents.list_mut(),
             PaneId::Actions => Some(&mut self.actions.list),
+            PaneId::Retro => self.retro.list_mut(),
+            PaneId::Alignment => Some(&mut self.alignment.list),
+            PaneId::Governance => Some(&mut self.governance.list),
         }
     }
 
@@ -288,6 +467,9 @@ impl App {
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if let Some(effects) = self.on_popup_key(key) {
+            return effects;
+        }
         if self.filtering && !self.help_open {
             self.on_filter_key(key);
             return vec![];
@@ -303,6 +485,11 @@ impl App {
             }
             return vec![];
         }
+        self.run_action(action)
+    }
+
+    /// Runs `action` as if its key was pressed: the active pane first, then the global keys.
+    pub(super) fn run_action(&mut self, action: Action) -> Vec<Effect> {
         self.dirty = true;
         let outcome = match self.pane {
             PaneId::Overview => self.overview.handle(action),
@@ -311,12 +498,16 @@ impl App {
             PaneId::Slos => self.slos.handle(action),
             PaneId::Incidents => self.incidents.handle(action),
             PaneId::Actions => self.actions.handle(action),
+            PaneId::Retro => self.retro.handle(action),
+            PaneId::Alignment => self.alignment.handle(action),
+            PaneId::Governance => self.governance.handle(action),
         };
         match outcome {
             Outcome::Consumed => vec![],
             Outcome::Load(query) => {
                 let target = match query {
                     Query::Explain(_) => Target::Explain,
+                    Query::RetroExport(_) => Target::RetroExport,
                     _ => Target::Pane(self.pane),
                 };
                 vec![self.request(target, query)]
@@ -350,9 +541,9 @@ impl App {
                 self.help_open = true;
                 vec![]
             }
-            Action::NextPane => self.switch_to(self.pane.next()),
-            Action::PrevPane => self.switch_to(self.pane.prev()),
-            Action::GoToPane(n) => match PaneId::numbered(n) {
+            Action::NextPane => self.switch_to(self.pane.next(&self.panes)),
+            Action::PrevPane => self.switch_to(self.pane.prev(&self.panes)),
+            Action::GoToPane(n) => match PaneId::numbered(n, &self.panes) {
                 Some(p) => self.switch_to(p),
                 None => vec![],
             },
@@ -368,11 +559,41 @@ impl App {
                 self.range -= 1;
                 self.scope_changed()
             }
-            Action::Refresh => vec![self.request(Target::Pane(self.pane), self.pane.query())],
+            Action::Refresh => {
+                let query = self.query_for(self.pane);
+                vec![self.request(Target::Pane(self.pane), query)]
+            }
             Action::Back if self.team.is_some() => {
                 self.team = None;
                 self.scope_changed()
             }
+            Action::Back if self.service.is_some() => {
+                self.service = None;
+                self.scope_changed()
+            }
+            Action::Team => {
+                self.picker = Some(Picker::new(
+                    PickerKind::Team,
+                    self.teams.clone(),
+                    self.team.as_deref(),
+                ));
+                vec![]
+            }
+            Action::Service => {
+                self.picker = Some(Picker::new(
+                    PickerKind::Service,
+                    self.service_choices(),
+                    self.service.as_deref(),
+                ));
+                vec![]
+            }
+            Action::Command => {
+                self.palette = Some(Palette::new(super::palette::entries_for(self)));
+                vec![]
+            }
+            Action::Sync => self.start_sync(),
+            Action::Open => self.link(LinkIntent::Open),
+            Action::Copy => self.link(LinkIntent::Copy),
             _ => vec![],
         }
     }
@@ -407,19 +628,29 @@ impl App {
             PaneId::Slos => self.slos.valid_actions(),
             PaneId::Incidents => self.incidents.valid_actions(),
             PaneId::Actions => self.actions.valid_actions(),
+            PaneId::Retro => self.retro.valid_actions(),
+            PaneId::Alignment => self.alignment.valid_actions(),
+            PaneId::Governance => self.governance.valid_actions(),
         };
         if self.active_list().is_some() {
             actions.push(Action::Filter);
         }
-        if self.team.is_some() && !actions.contains(&Action::Back) {
+        if (self.team.is_some() || self.service.is_some()) && !actions.contains(&Action::Back) {
             actions.push(Action::Back);
+        }
+        if item::pane_has_links(self) {
+            actions.extend([Action::Open, Action::Copy]);
         }
         actions.extend([
             Action::NextPane,
             Action::PrevPane,
             Action::RangePrev,
             Action::RangeNext,
+            Action::Team,
+            Action::Service,
+            Action::Command,
             Action::Refresh,
+            Action::Sync,
             Action::Help,
             Action::Suspend,
             Action::Quit,

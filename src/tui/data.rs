@@ -9,6 +9,7 @@ pub use super::data_delivery::{
 pub use super::data_ops::{
     ActionData, ActionRow, CiData, CiWeek, IncidentData, IncidentRow, SloData, SloRow,
 };
+pub use super::data_planning::{AlignmentData, GovernanceData, RetroData};
 use crate::config::Config;
 use crate::metrics::Period;
 use crate::metrics::Versions;
@@ -46,6 +47,8 @@ pub struct DataRequest {
     pub since: Timestamp,
     pub until: Timestamp,
     pub team: Option<String>,
+    /// Narrows every pane to one service (the `s` picker).
+    pub service: Option<String>,
     pub query: Query,
 }
 
@@ -60,6 +63,12 @@ pub enum Query {
     Actions,
     /// The rows behind one number of the Delivery pane.
     Explain(Box<ExplainQuery>),
+    /// The sprints of the scope and the retro prep of this sprint (`None`: the last finished).
+    Retro(Option<i64>),
+    /// Write the retro prep of this sprint as Markdown; answers with the file written.
+    RetroExport(i64),
+    Alignment,
+    Governance,
 }
 
 #[derive(Debug)]
@@ -78,6 +87,10 @@ pub enum PaneData {
     Incidents(IncidentData),
     Actions(ActionData),
     Explain(ExplainData),
+    Retro(RetroData),
+    RetroExported(PathBuf),
+    Alignment(AlignmentData),
+    Governance(GovernanceData),
 }
 
 impl DataRequest {
@@ -87,6 +100,7 @@ impl DataRequest {
             since: Some(self.since),
             until: Some(self.until),
             team: self.team.clone(),
+            service: self.service.clone(),
             ..Filter::default()
         }
     }
@@ -209,6 +223,7 @@ impl Loader {
             definitions.extend(config.action_params().definitions());
             definitions.extend(config.incident_params(tz).definitions());
             definitions.extend(config.slo_params("", tz).definitions());
+            definitions.extend(crate::metrics::retro::RetroParams::default().definitions());
             Ok(store.record_definitions(&definitions)?)
         };
         teams.insert(String::new(), (Tz::UTC, record(Tz::UTC)?));
@@ -251,6 +266,22 @@ impl Loader {
     pub fn load_now(&self, req: &DataRequest) -> Result<PaneData> {
         self.shared.load(req)
     }
+
+    /// The panes to show, in tab order: every core pane and Retro, then Alignment and
+    /// Governance when the store has their data.
+    pub fn panes(&self) -> Result<Vec<super::panes::PaneId>> {
+        use super::panes::PaneId;
+        let presence = Store::open_read_only(&self.shared.db_path)?.planning_presence()?;
+        let mut panes = PaneId::ALL.to_vec();
+        panes.push(PaneId::Retro);
+        if presence.alignment {
+            panes.push(PaneId::Alignment);
+        }
+        if presence.governance {
+            panes.push(PaneId::Governance);
+        }
+        Ok(panes)
+    }
 }
 
 impl Shared {
@@ -264,6 +295,10 @@ impl Shared {
             Query::Incidents => PaneData::Incidents(self.incidents(&store, req)?),
             Query::Actions => PaneData::Actions(self.actions(&store, req)?),
             Query::Explain(q) => PaneData::Explain(self.explain(&store, req, q)?),
+            Query::Retro(sprint) => PaneData::Retro(self.retro(&store, req, *sprint)?),
+            Query::RetroExport(id) => PaneData::RetroExported(self.retro_export(&store, req, *id)?),
+            Query::Alignment => PaneData::Alignment(self.alignment(&store, req)?),
+            Query::Governance => PaneData::Governance(self.governance(&store, req)?),
         })
     }
 
@@ -288,28 +323,55 @@ impl Shared {
         if names.is_empty() && req.team.is_none() && store.has_delivery_data()? {
             names.push(None);
         }
-        // Teams are independent: compute them in parallel, each thread on its own read-only
-        // connection (the first frame waits for all of them).
-        let teams = std::thread::scope(|scope| {
-            let handles: Vec<_> = names
-                .iter()
-                .map(|name| {
-                    scope.spawn(move || -> Result<TeamHealth> {
+        // Teams are independent: a worker per core takes the next team, each on its own
+        // read-only connection (the first frame waits for all of them). One thread per team
+        // would oversubscribe the cores on large organisations and slow every team down.
+        let workers = std::thread::available_parallelism()
+            .map_or(2, usize::from)
+            .clamp(1, names.len().max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut slots: Vec<Option<Result<TeamHealth>>> = names.iter().map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    let (names, next) = (&names, &next);
+                    scope.spawn(move || -> Result<Vec<(usize, Result<TeamHealth>)>> {
                         let store = Store::open_read_only(&self.db_path)?;
-                        let (tz, versions) = self.scope(name.as_deref());
-                        let params = self.config.dora_params(&self.ownership, tz);
-                        self.team_health(&store, name.as_deref(), req, &params, &versions, now)
+                        let mut done = Vec::new();
+                        loop {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(name) = names.get(k) else {
+                                return Ok(done);
+                            };
+                            let (tz, versions) = self.scope(name.as_deref());
+                            let params = self.config.dora_params(&self.ownership, tz);
+                            let health = self.team_health(
+                                &store,
+                                name.as_deref(),
+                                req,
+                                &params,
+                                &versions,
+                                now,
+                            );
+                            done.push((k, health));
+                        }
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(color_eyre::eyre::eyre!("a team query panicked")))
-                })
-                .collect::<Result<Vec<_>>>()
+            for h in handles {
+                let done = h
+                    .join()
+                    .unwrap_or_else(|_| Err(color_eyre::eyre::eyre!("a team query panicked")))?;
+                for (k, health) in done {
+                    slots[k] = Some(health);
+                }
+            }
+            Ok::<_, color_eyre::eyre::Report>(())
         })?;
+        let teams = slots
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|| Err(color_eyre::eyre::eyre!("a team was not computed"))))
+            .collect::<Result<Vec<_>>>()?;
         let freshness = store
             .freshness()?
             .into_iter()
@@ -336,14 +398,15 @@ impl Shared {
             since: Some(req.since),
             until: Some(req.until),
             team: team.map(str::to_string),
+            service: req.service.clone(),
             ..Filter::default()
         };
-        let inputs = store.dora_inputs(&filter, params, now)?;
+        let inputs = store.dora_metric_inputs(&filter, params, now)?;
         let report = dora::dora_report(&inputs, params, versions);
         let open_incidents = store.open_incidents(&filter)?.len();
 
         let period = Period::new(req.since, req.until);
-        let runs = store.pipeline_runs(&filter)?;
+        let runs = store.pipeline_runs_for_metrics(&filter)?;
         let ci = ci::ci_report(&runs, period, &self.config.ci_params(), versions);
 
         let slo_params = |name: &str| self.config.slo_params(name, params.timezone);
@@ -361,13 +424,22 @@ impl Shared {
             });
         }
 
-        // Overdue follow-ups, by due date or the severity policy: they need their incidents.
+        // Overdue follow-ups, by due date or the severity policy: only open ones can be
+        // overdue, and the policy needs their incidents' severity (whichever team's, as in
+        // the Actions pane).
         let scope = Filter {
             team: team.map(str::to_string),
             ..Filter::default()
         };
-        let items = store.action_items(&scope)?;
-        let incidents = store.incidents(&scope, 0)?;
+        let items = store.open_action_items(&scope)?;
+        let mut wanted: Vec<i64> = items.iter().filter_map(|a| a.incident_id).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let incidents: Vec<_> = store
+            .incidents_by_ids(&wanted)?
+            .into_iter()
+            .filter(|i| i.created_at < now)
+            .collect();
         let actions = actions::action_report(
             &items,
             &incidents,

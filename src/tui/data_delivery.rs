@@ -2,14 +2,14 @@
 //! any of its numbers ("explain"), with the definition and version that produced it.
 
 use super::data::{DataRequest, Shared};
-use crate::metrics::dora::{self, Band, DoraReport};
+use crate::metrics::dora::{self, Band, DoraInputs, DoraReport};
 use crate::metrics::{DefinitionRef, Explain};
 use crate::model::{Filter, Origin, Timestamp};
 use crate::store::Store;
 use crate::store::inputs::CHAIN_MARGIN;
 use chrono::NaiveDate;
 use color_eyre::eyre::Result;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// How a metric's value reads.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -170,25 +170,26 @@ fn merged_explain(r: &DoraReport) -> Explain {
 }
 
 impl Shared {
-    fn dora_for(&self, store: &Store, req: &DataRequest, filter: &Filter) -> Result<DoraReport> {
+    pub(super) fn delivery(&self, store: &Store, req: &DataRequest) -> Result<DeliveryData> {
         let (tz, versions) = self.scope(req.team.as_deref());
         let params = self.config.dora_params(&self.ownership, tz);
-        let inputs = store.dora_inputs(filter, &params, req.until)?;
-        Ok(dora::dora_report(&inputs, &params, &versions))
-    }
-
-    pub(super) fn delivery(&self, store: &Store, req: &DataRequest) -> Result<DeliveryData> {
-        let report = self.dora_for(store, req, &req.filter())?;
+        let filter = req.filter();
+        let inputs = store.dora_metric_inputs(&filter, &params, req.until)?;
+        let report = dora::dora_report(&inputs, &params, &versions);
         let services: BTreeSet<String> =
             report.outcomes.iter().map(|o| o.service.clone()).collect();
+        // One load for the scope, split per service in one pass (moving rows, not copying):
+        // each service's report comes from the same rows, and the same definition, that a
+        // query narrowed to that service would read.
+        let merged = (filter.since, filter.until.unwrap_or(req.until));
+        let mut split = split_by_service(inputs, &services, merged);
         let mut rows = Vec::with_capacity(services.len());
-        // One report per service: each number comes from the same definition as the team's.
         for service in services {
-            let filter = Filter {
-                service: Some(service.clone()),
-                ..req.filter()
+            let Some(own) = split.remove(&service) else {
+                continue;
             };
-            let r = self.dora_for(store, req, &filter)?;
+            let r = dora::dora_report(&own, &params, &versions);
+            drop(own);
             rows.push(ServiceRow {
                 service,
                 deployments: r.deployment_frequency.deployments,
@@ -307,5 +308,154 @@ fn row(
         external_id: p.map_or_else(|| "–".into(), |p| p.external_id.clone()),
         url: p.and_then(|p| p.url.clone()),
         origin: p.map(|p| p.origin),
+    }
+}
+
+/// The rows of `inputs` that a load narrowed to each of `services` returns: the service's
+/// deployments, their links and the changes they shipped, the service's changes merged in
+/// `merged` (`[since, until)`, as the store selects them), and the service's incidents.
+fn split_by_service(
+    inputs: DoraInputs,
+    services: &BTreeSet<String>,
+    merged: (Option<Timestamp>, Timestamp),
+) -> HashMap<String, DoraInputs> {
+    let period = inputs.period;
+    // Service of each kept deployment, as an index into `names` (no string per row).
+    let names: Vec<&String> = services.iter().collect();
+    let index = |service: &str| names.binary_search_by(|n| n.as_str().cmp(service)).ok();
+    let mut service_of: HashMap<i64, usize> = HashMap::with_capacity(inputs.deployments.len());
+    let mut by_service: Vec<Vec<crate::model::Deployment>> = vec![Vec::new(); names.len()];
+    for d in inputs.deployments {
+        if let Some(k) = index(&d.service) {
+            service_of.insert(d.id, k);
+            by_service[k].push(d);
+        }
+    }
+    let mut links: Vec<Vec<crate::model::DeploymentChange>> = vec![Vec::new(); names.len()];
+    let mut shipped_to: HashMap<i64, Vec<usize>> = HashMap::new();
+    for l in inputs.links {
+        if let Some(&k) = service_of.get(&l.deployment_id) {
+            links[k].push(l);
+            let to = shipped_to.entry(l.change_id).or_default();
+            if !to.contains(&k) {
+                to.push(k);
+            }
+        }
+    }
+    let mut changes: Vec<Vec<crate::model::Change>> = vec![Vec::new(); names.len()];
+    let (since, until) = merged;
+    for c in inputs.changes {
+        let merged_in_range = c
+            .merged_at
+            .is_some_and(|m| since.is_none_or(|s| m >= s) && m < until);
+        let mut to = shipped_to.remove(&c.id).unwrap_or_default();
+        if let Some(k) = c
+            .service
+            .as_deref()
+            .filter(|_| merged_in_range)
+            .and_then(index)
+            && !to.contains(&k)
+        {
+            to.push(k);
+        }
+        if let Some((last, rest)) = to.split_last() {
+            for k in rest {
+                changes[*k].push(c.clone());
+            }
+            changes[*last].push(c);
+        }
+    }
+    let mut incidents: Vec<Vec<crate::model::Incident>> = vec![Vec::new(); names.len()];
+    for i in inputs.incidents {
+        if let Some(k) = i.service.as_deref().and_then(index) {
+            incidents[k].push(i);
+        }
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let own = DoraInputs {
+                period,
+                deployments: std::mem::take(&mut by_service[k]),
+                changes: std::mem::take(&mut changes[k]),
+                links: std::mem::take(&mut links[k]),
+                incidents: std::mem::take(&mut incidents[k]),
+            };
+            ((*name).clone(), own)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{DemoOptions, Scale};
+    use crate::metrics::Versions;
+    use crate::metrics::dora::DoraParams;
+    use chrono::{Duration, TimeZone, Utc};
+
+    /// The per-service rows come from one load split in memory; each must equal the report of
+    /// a load narrowed to that service in SQL.
+    #[test]
+    fn the_split_gives_each_service_the_rows_of_its_own_query() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("demo.db")).expect("open");
+        let anchor = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let opts = DemoOptions {
+            seed: 3,
+            scale: Scale::Small,
+            anchor,
+        };
+        crate::demo::generate(&mut store, &opts).expect("demo");
+        let params = DoraParams::default();
+        let versions = Versions::default();
+        for team in [None, Some("payments".to_string())] {
+            let filter = Filter {
+                since: Some(anchor - Duration::days(60)),
+                until: Some(anchor),
+                team,
+                ..Filter::default()
+            };
+            let inputs = store
+                .dora_metric_inputs(&filter, &params, anchor)
+                .expect("load");
+            let report = dora::dora_report(&inputs, &params, &versions);
+            let services: BTreeSet<String> =
+                report.outcomes.iter().map(|o| o.service.clone()).collect();
+            assert!(services.len() > 1, "{services:?}");
+            let split = split_by_service(inputs, &services, (filter.since, anchor));
+            for service in &services {
+                let narrowed = Filter {
+                    service: Some(service.clone()),
+                    ..filter.clone()
+                };
+                let mut own = store
+                    .dora_metric_inputs(&narrowed, &params, anchor)
+                    .expect("narrowed load");
+                let mut got = split[service].clone();
+                for i in [&mut own, &mut got] {
+                    i.deployments.sort_by_key(|d| d.id);
+                    i.changes.sort_by_key(|c| c.id);
+                    i.links.sort_by_key(|l| (l.deployment_id, l.change_id));
+                    i.incidents.sort_by_key(|i| i.id);
+                }
+                let ids = |i: &DoraInputs| {
+                    (
+                        i.deployments.iter().map(|d| d.id).collect::<Vec<_>>(),
+                        i.changes.iter().map(|c| c.id).collect::<Vec<_>>(),
+                        i.links.clone(),
+                        i.incidents.iter().map(|i| i.id).collect::<Vec<_>>(),
+                    )
+                };
+                assert_eq!(ids(&got), ids(&own), "rows of {service}");
+                let (a, b) = (
+                    dora::dora_report(&got, &params, &versions),
+                    dora::dora_report(&own, &params, &versions),
+                );
+                assert_eq!(a.lead_time.median_seconds, b.lead_time.median_seconds);
+                assert_eq!(a.change_failure_rate.rate, b.change_failure_rate.rate);
+            }
+        }
     }
 }

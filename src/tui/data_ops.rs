@@ -94,13 +94,18 @@ impl Shared {
     pub(super) fn ci(&self, store: &Store, req: &DataRequest) -> Result<CiData> {
         let (tz, versions) = self.scope(req.team.as_deref());
         let params = self.config.ci_params();
-        let runs = store.pipeline_runs(&req.filter())?;
+        let mut runs = store.pipeline_runs_for_metrics(&req.filter())?;
         let report = ci::ci_report(&runs, req.period(), &params, &versions);
+        // Each run counts in the week it finished: in finish order, every week is one slice
+        // of the runs (already in that order from the store, so the sort is a check).
+        runs.sort_by_key(|r| (r.finished_at, r.id));
         let weeks = weeks_in(req.period(), tz)
             .into_iter()
             .map(|w| {
                 let p = Period::new(w.period.start.max(req.since), w.period.end.min(req.until));
-                let r = ci::ci_report(&runs, p, &params, &versions);
+                let lo = runs.partition_point(|r| r.finished_at.is_none_or(|f| f < p.start));
+                let hi = runs.partition_point(|r| r.finished_at.is_none_or(|f| f < p.end));
+                let r = ci::ci_report(&runs[lo..hi.max(lo)], p, &params, &versions);
                 CiWeek {
                     week_start: w.start,
                     runs: r.runs,
@@ -137,6 +142,7 @@ impl Shared {
         let now = req.until;
         let scope = Filter {
             team: req.team.clone(),
+            service: req.service.clone(),
             until: Some(now),
             ..Filter::default()
         };
@@ -152,17 +158,46 @@ impl Shared {
             incidents::incident_report(&list, &events, req.period(), now, &params, &versions);
 
         let dparams = self.config.dora_params(&self.ownership, tz);
-        let inputs = store.dora_inputs(&req.filter(), &dparams, now)?;
+        let inputs = store.dora_metric_inputs(&req.filter(), &dparams, now)?;
         let dora = dora::dora_report(&inputs, &dparams, &versions);
         let deployments: HashMap<i64, &Deployment> =
             inputs.deployments.iter().map(|d| (d.id, d)).collect();
-        let changes: HashMap<i64, &Change> = inputs.changes.iter().map(|c| (c.id, c)).collect();
         let attributions: HashMap<i64, _> = dora
             .attributions
             .iter()
             .map(|a| (a.incident_id, a))
             .collect();
-        let items = store.action_items(&Filter::default())?;
+        let shipped: HashMap<i64, &[i64]> = dora
+            .outcomes
+            .iter()
+            .map(|o| (o.deployment_id, o.shipped_change_ids.as_slice()))
+            .collect();
+        let attributed = |i: &Incident| {
+            attributions
+                .get(&i.id)
+                .and_then(|a| a.deployment_id)
+                .filter(|d| deployments.contains_key(d))
+        };
+        // The metric load leaves titles out: read those of the changes listed, by id.
+        let mut listed: Vec<i64> = list
+            .iter()
+            .filter_map(attributed)
+            .filter_map(|d| shipped.get(&d))
+            .flat_map(|ids| ids.iter().copied())
+            .collect();
+        listed.sort_unstable();
+        listed.dedup();
+        let changes: HashMap<i64, Change> = store
+            .changes_by_ids(&listed)?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let mut items: HashMap<i64, Vec<ActionItem>> = HashMap::new();
+        for a in store.action_items(&Filter::default())? {
+            if let Some(i) = a.incident_id {
+                items.entry(i).or_default().push(a);
+            }
+        }
 
         let mut by_incident: HashMap<i64, Vec<IncidentEvent>> = HashMap::new();
         for e in events {
@@ -205,13 +240,8 @@ impl Shared {
             let deployment_changes = attribution
                 .as_ref()
                 .and_then(|(_, d)| d.as_ref())
-                .and_then(|d| dora.outcomes.iter().find(|o| o.deployment_id == d.id))
-                .map(|o| {
-                    o.shipped_change_ids
-                        .iter()
-                        .filter_map(|c| changes.get(c).map(|c| (*c).clone()))
-                        .collect()
-                })
+                .and_then(|d| shipped.get(&d.id))
+                .map(|ids| ids.iter().filter_map(|c| changes.get(c).cloned()).collect())
                 .unwrap_or_default();
             rows.push(IncidentRow {
                 ack_seconds: one.acknowledge.median_seconds,
@@ -220,11 +250,7 @@ impl Shared {
                 events,
                 attribution,
                 deployment_changes,
-                actions: items
-                    .iter()
-                    .filter(|a| a.incident_id == Some(i.id))
-                    .cloned()
-                    .collect(),
+                actions: items.remove(&i.id).unwrap_or_default(),
                 incident: i,
             });
         }
@@ -262,6 +288,21 @@ impl Shared {
             .into_iter()
             .filter(|i| wanted.contains(&i.id))
             .collect();
+        // A follow-up has no service of its own: it belongs to its incident's.
+        let items: Vec<ActionItem> = match &req.service {
+            Some(service) => {
+                let of_service: HashSet<i64> = incidents
+                    .iter()
+                    .filter(|i| i.service.as_deref() == Some(service.as_str()))
+                    .map(|i| i.id)
+                    .collect();
+                items
+                    .into_iter()
+                    .filter(|a| a.incident_id.is_some_and(|id| of_service.contains(&id)))
+                    .collect()
+            }
+            None => items,
+        };
         let overspent = self
             .slos(store, req)?
             .slos
@@ -272,14 +313,17 @@ impl Shared {
             actions::action_report(&items, &incidents, &[], overspent, now, &params, &versions);
         let severity: HashMap<i64, crate::model::Severity> =
             incidents.iter().map(|i| (i.id, i.severity)).collect();
+        // The follow-up definition over one item needs only that item's incident.
+        let by_id: HashMap<i64, &Incident> = incidents.iter().map(|i| (i.id, i)).collect();
         let mut rows: Vec<ActionRow> = items
             .into_iter()
             .map(|item| {
                 // The follow-up definition over this item alone says whether it is overdue
                 // (its due date, or the severity policy when it has none).
+                let own = item.incident_id.and_then(|i| by_id.get(&i)).copied();
                 let overdue = actions::action_report(
                     std::slice::from_ref(&item),
-                    &incidents,
+                    own.map_or(&[][..], std::slice::from_ref),
                     &[],
                     0.0,
                     now,

@@ -27,10 +27,24 @@ pub enum Action {
     /// Jump to the pane of this number (1-based, as the tab bar shows).
     GoToPane(u8),
     Filter,
+    /// Open the team picker.
+    Team,
+    /// Open the service picker.
+    Service,
+    /// Open the command palette.
+    Command,
+    /// Sync every configured source in the background.
+    Sync,
+    /// Open the selected item's URL in the browser.
+    Open,
+    /// Copy the selected item's URL to the clipboard.
+    Copy,
+    /// Export what the pane shows (a pane that can export lists it).
+    Export,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 33] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -53,7 +67,17 @@ impl Action {
         Action::GoToPane(4),
         Action::GoToPane(5),
         Action::GoToPane(6),
+        Action::GoToPane(7),
+        Action::GoToPane(8),
+        Action::GoToPane(9),
         Action::Filter,
+        Action::Team,
+        Action::Service,
+        Action::Command,
+        Action::Sync,
+        Action::Open,
+        Action::Copy,
+        Action::Export,
     ];
 
     /// The name used in `[ui.keys]` (one of `config::UI_ACTIONS`).
@@ -76,13 +100,23 @@ impl Action {
             Action::NextPane => "next_pane",
             Action::PrevPane => "prev_pane",
             Action::Filter => "filter",
+            Action::Team => "team",
+            Action::Service => "service",
+            Action::Command => "command",
+            Action::Sync => "sync",
+            Action::Open => "open",
+            Action::Copy => "copy",
+            Action::Export => "export",
             Action::GoToPane(n) => match n {
                 1 => "pane_1",
                 2 => "pane_2",
                 3 => "pane_3",
                 4 => "pane_4",
                 5 => "pane_5",
-                _ => "pane_6",
+                6 => "pane_6",
+                7 => "pane_7",
+                8 => "pane_8",
+                _ => "pane_9",
             },
         }
     }
@@ -107,6 +141,13 @@ impl Action {
             Action::PrevPane => "previous pane",
             Action::Filter => "filter list",
             Action::GoToPane(_) => "go to pane",
+            Action::Team => "pick team",
+            Action::Service => "pick service",
+            Action::Command => "commands",
+            Action::Sync => "sync all sources",
+            Action::Open => "open in browser",
+            Action::Copy => "copy link",
+            Action::Export => "export",
         }
     }
 
@@ -152,6 +193,16 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("4", Action::GoToPane(4)),
     ("5", Action::GoToPane(5)),
     ("6", Action::GoToPane(6)),
+    ("7", Action::GoToPane(7)),
+    ("8", Action::GoToPane(8)),
+    ("9", Action::GoToPane(9)),
+    ("t", Action::Team),
+    ("s", Action::Service),
+    (":", Action::Command),
+    ("R", Action::Sync),
+    ("o", Action::Open),
+    ("y", Action::Copy),
+    ("e", Action::Export),
 ];
 
 impl Default for Keymap {

@@ -41,21 +41,55 @@ pub fn render(f: &mut Frame, app: &App, theme: Theme, ctx: &Context) {
         PaneId::Slos => panes::slos::render(f, body, app, theme),
         PaneId::Incidents => panes::incidents::render(f, body, app, theme),
         PaneId::Actions => panes::actions::render(f, body, app, theme),
+        PaneId::Retro => panes::retro::render(f, body, app, theme),
+        PaneId::Alignment => panes::alignment::render(f, body, app, theme),
+        PaneId::Governance => panes::governance::render(f, body, app, theme),
     }
+    record_rows(f, body, app);
     render_footer(f, footer, app, theme);
+    app.toasts.render(f, body, theme);
+    if let Some(picker) = &app.picker {
+        picker.render(f, body, theme);
+    }
+    if let Some(palette) = &app.palette {
+        palette.render(f, body, theme);
+    }
     if app.help_open {
         render_help(f, body, app, theme);
     }
+}
+
+/// Notes where the pane drew its selection marker, so a mouse click on another row can be
+/// turned into the same cursor moves as keys (panes draw their lists in different places).
+fn record_rows(f: &mut Frame, body: Rect, app: &App) {
+    if !app.mouse {
+        return;
+    }
+    let buf = f.buffer_mut();
+    let marker = (body.y..body.y + body.height)
+        .find(|&y| (body.x..body.x + body.width.min(4)).any(|x| buf[(x, y)].symbol() == "›"));
+    app.row_hits.set(marker.map(|y| (body, y)));
 }
 
 /// Tabs on the left (names in full when they fit, else numbers beside the active one's name),
 /// team and range on the right: every pane shows its scope.
 fn render_header(f: &mut Frame, area: Rect, app: &App, theme: Theme, ctx: &Context) {
     let scope = app.team.as_deref().unwrap_or("all teams");
-    let mut right = vec![
-        Span::styled(format!("team: {scope}"), theme.base()),
-        Span::styled(format!("  last {}d", app.range_days()), theme.base()),
-    ];
+    // With a service picked on a narrow terminal, the scope drops its labels so the tabs
+    // keep their numbers: `payments / ledger`.
+    let narrow = area.width < 120;
+    let mut right = match (&app.service, narrow) {
+        (Some(service), true) => vec![Span::styled(format!("{scope} / {service}"), theme.base())],
+        (Some(service), false) => vec![
+            Span::styled(format!("team: {scope}"), theme.base()),
+            Span::styled(format!("  service: {service}"), theme.base()),
+        ],
+        (None, _) => vec![Span::styled(format!("team: {scope}"), theme.base())],
+    };
+    right.push(Span::styled(
+        format!("  last {}d", app.range_days()),
+        theme.base(),
+    ));
     if ctx.demo {
         right.push(Span::styled("  [demo]", theme.warn()));
     }
@@ -64,14 +98,13 @@ fn render_header(f: &mut Frame, area: Rect, app: &App, theme: Theme, ctx: &Conte
     }
     right.push(Span::raw(" "));
     let right_width: usize = right.iter().map(|s| s.width()).sum();
-    let full: usize = PaneId::ALL
-        .iter()
-        .map(|p| p.title().len() + 4)
-        .sum::<usize>()
-        + 7;
+    let full: usize = app.panes.iter().map(|p| p.title().len() + 4).sum::<usize>() + 7;
     let short = usize::from(area.width) < full + right_width;
     let mut left = vec![Span::styled(" plumb ", theme.accent())];
-    for (k, p) in PaneId::ALL.iter().enumerate() {
+    let mut hits = app.tab_hits.borrow_mut();
+    hits.clear();
+    let mut x = area.x + 7;
+    for (k, p) in app.panes.iter().enumerate() {
         let label = if short && *p != app.pane {
             format!(" {} ", k + 1)
         } else {
@@ -82,6 +115,9 @@ fn render_header(f: &mut Frame, area: Rect, app: &App, theme: Theme, ctx: &Conte
         } else {
             theme.muted()
         };
+        let width = Span::raw(label.as_str()).width() as u16;
+        hits.push((Rect::new(x, area.y, width, 1), *p));
+        x = x.saturating_add(width);
         left.push(Span::styled(label, style));
     }
     let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width as u16)])
@@ -103,6 +139,14 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     }
     let mut spans = Vec::new();
+    if let Some((level, text)) = app.sync.footer() {
+        let style = match level {
+            super::toast::Level::Error => theme.breach(),
+            super::toast::Level::Warn => theme.warn(),
+            super::toast::Level::Info => theme.accent(),
+        };
+        spans.push(Span::styled(format!(" {text} "), style));
+    }
     if let Some(filter) = app
         .active_list()
         .map(|l| &l.filter)
@@ -124,25 +168,38 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
 
 fn render_help(f: &mut Frame, body: Rect, app: &App, theme: Theme) {
     let actions = app.valid_actions();
-    let height = (actions.len() as u16 + 2).min(body.height);
-    let width = 44.min(body.width);
+    // Two columns when one does not fit (80x24 with every interaction key listed).
+    let fits = usize::from(body.height.saturating_sub(2));
+    let columns = if actions.len() > fits && body.width >= 80 {
+        2
+    } else {
+        1
+    };
+    let per_column = actions.len().div_ceil(columns);
+    let height = (per_column as u16 + 2).min(body.height);
+    let width = (44 * columns as u16).min(body.width);
     let area = Rect {
         x: body.x + (body.width - width) / 2,
         y: body.y + (body.height - height) / 2,
         width,
         height,
     };
-    let rows = actions.iter().map(|a| {
-        Row::new(vec![
-            app.keymap.keys_for(*a).join(" "),
-            a.describe().to_string(),
-        ])
-    });
-    let table = Table::new(rows, [Constraint::Length(16), Constraint::Min(10)]).block(
-        Block::bordered()
-            .title(" Keys · 1-6 panes · Esc closes ")
-            .title_style(theme.title()),
-    );
+    let block = Block::bordered()
+        .title(format!(" Keys · 1-{} panes · Esc closes ", app.panes.len()))
+        .title_style(theme.title());
+    let inner = block.inner(area);
     f.render_widget(Clear, area);
-    f.render_widget(table, area);
+    f.render_widget(block, area);
+    let parts =
+        Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(inner);
+    for (chunk, part) in actions.chunks(per_column.max(1)).zip(parts.iter()) {
+        let rows = chunk.iter().map(|a| {
+            Row::new(vec![
+                app.keymap.keys_for(*a).join(" "),
+                a.describe().to_string(),
+            ])
+        });
+        let table = Table::new(rows, [Constraint::Length(16), Constraint::Min(10)]);
+        f.render_widget(table, *part);
+    }
 }

@@ -2,17 +2,23 @@
 //! forwards keys to the active pane and acts on what the pane answers ([`Outcome`]).
 
 pub mod actions;
+pub mod alignment;
 pub mod ci;
 pub mod delivery;
+pub mod governance;
 pub mod incidents;
 pub mod list;
 pub mod overview;
+pub mod retro;
+pub mod retro_facts;
+pub mod retro_markdown;
 pub mod slos;
 pub mod units;
 
 use super::data::Query;
 
-/// The panes, in tab order (their number is their position plus one).
+/// The panes, in tab order: a pane's number is its position among the panes shown (see
+/// `App::panes`), so only present panes get numbers and tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PaneId {
     Overview,
@@ -21,9 +27,13 @@ pub enum PaneId {
     Slos,
     Incidents,
     Actions,
+    Retro,
+    Alignment,
+    Governance,
 }
 
 impl PaneId {
+    /// The panes shown whatever the data.
     pub const ALL: [PaneId; 6] = [
         PaneId::Overview,
         PaneId::Delivery,
@@ -31,6 +41,20 @@ impl PaneId {
         PaneId::Slos,
         PaneId::Incidents,
         PaneId::Actions,
+    ];
+
+    /// Every pane, the optional ones last (Retro, then Alignment and Governance, which appear
+    /// when their data exists).
+    pub const EVERY: [PaneId; 9] = [
+        PaneId::Overview,
+        PaneId::Delivery,
+        PaneId::Ci,
+        PaneId::Slos,
+        PaneId::Incidents,
+        PaneId::Actions,
+        PaneId::Retro,
+        PaneId::Alignment,
+        PaneId::Governance,
     ];
 
     pub fn title(self) -> &'static str {
@@ -41,24 +65,42 @@ impl PaneId {
             PaneId::Slos => "SLOs",
             PaneId::Incidents => "Incidents",
             PaneId::Actions => "Actions",
+            PaneId::Retro => "Retro",
+            PaneId::Alignment => "Alignment",
+            PaneId::Governance => "Governance",
         }
     }
 
+    /// The pane's position in [`PaneId::EVERY`] (its slot).
     pub fn index(self) -> usize {
-        PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0)
+        PaneId::EVERY.iter().position(|p| *p == self).unwrap_or(0)
     }
 
-    /// The pane numbered `n` (1-based), if there is one.
-    pub fn numbered(n: u8) -> Option<PaneId> {
-        PaneId::ALL.get(usize::from(n).checked_sub(1)?).copied()
+    /// The pane numbered `n` (1-based) among `panes`, if there is one.
+    pub fn numbered(n: u8, panes: &[PaneId]) -> Option<PaneId> {
+        panes.get(usize::from(n).checked_sub(1)?).copied()
     }
 
-    pub fn next(self) -> PaneId {
-        PaneId::ALL[(self.index() + 1) % PaneId::ALL.len()]
+    fn position_in(self, panes: &[PaneId]) -> usize {
+        panes.iter().position(|p| *p == self).unwrap_or(0)
     }
 
-    pub fn prev(self) -> PaneId {
-        PaneId::ALL[(self.index() + PaneId::ALL.len() - 1) % PaneId::ALL.len()]
+    /// The pane after this one among `panes`, wrapping.
+    pub fn next(self, panes: &[PaneId]) -> PaneId {
+        let len = panes.len().max(1);
+        panes
+            .get((self.position_in(panes) + 1) % len)
+            .copied()
+            .unwrap_or(self)
+    }
+
+    /// The pane before this one among `panes`, wrapping.
+    pub fn prev(self, panes: &[PaneId]) -> PaneId {
+        let len = panes.len().max(1);
+        panes
+            .get((self.position_in(panes) + len - 1) % len)
+            .copied()
+            .unwrap_or(self)
     }
 
     /// The query that loads the pane's data.
@@ -70,6 +112,9 @@ impl PaneId {
             PaneId::Slos => Query::Slos,
             PaneId::Incidents => Query::Incidents,
             PaneId::Actions => Query::Actions,
+            PaneId::Retro => Query::Retro(None),
+            PaneId::Alignment => Query::Alignment,
+            PaneId::Governance => Query::Governance,
         }
     }
 }
