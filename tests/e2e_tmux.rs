@@ -136,6 +136,9 @@ fn demo_in_a_real_terminal_visits_every_pane_and_exits_cleanly() {
         ("4", "SLOs ·"),
         ("5", "Incidents ·"),
         ("6", "Follow-ups"),
+        ("7", "Start · Stop · Continue"),
+        ("8", "Objectives and key results"),
+        ("9", "Metric definitions"),
         ("1", "Delivery health"),
     ] {
         tmux.keys(&[key]);
@@ -153,6 +156,19 @@ fn demo_in_a_real_terminal_visits_every_pane_and_exits_cleanly() {
     );
     tmux.keys(&["Escape"]);
     tmux.wait_for("Enter explains");
+
+    // The retro of the default sprint exports as Markdown beside the database.
+    tmux.keys(&["7"]);
+    tmux.wait_for("Start · Stop · Continue");
+    tmux.keys(&["e"]);
+    tmux.wait_for("exported to");
+    let retros = db.parent().expect("db dir").join("retros");
+    let exported: Vec<_> = std::fs::read_dir(&retros)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert_eq!(exported.len(), 1, "one retro file in {}", retros.display());
+    let md = std::fs::read_to_string(&exported[0]).expect("read the export");
+    assert!(md.starts_with("# Retro: "), "{md}");
 
     // Filter the incident list as you type, then clear it.
     tmux.keys(&["5", "/", "S", "E", "V", "1", "Enter"]);
