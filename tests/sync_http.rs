@@ -316,6 +316,7 @@ async fn a_slow_answer_is_retried_then_reported_as_a_timeout_naming_the_endpoint
         err.to_string().contains("GET /services?limit=100&offset=0"),
         "{err}"
     );
+    assert!(err.to_string().contains("within 0.1 s"), "{err}");
     let stats = client.stats();
     assert_eq!(
         (stats.requests, stats.retries),

@@ -245,7 +245,7 @@ impl HttpClient {
                         SourceError::Timeout {
                             source_name: self.source_name.clone(),
                             endpoint,
-                            seconds: self.policy.timeout.as_secs(),
+                            seconds: self.policy.timeout.as_secs_f64(),
                         }
                     } else {
                         SourceError::Network {

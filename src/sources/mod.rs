@@ -66,7 +66,7 @@ pub enum SourceError {
     Timeout {
         source_name: String,
         endpoint: String,
-        seconds: u64,
+        seconds: f64,
     },
     #[error(
         "source `{source_name}`: the response of {endpoint} is not the expected JSON ({detail}); \
