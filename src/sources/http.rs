@@ -232,7 +232,7 @@ impl HttpClient {
                         self.retry_after_backoff(failures).await;
                         continue;
                     }
-                    return Err(self.status_error(status, endpoint));
+                    return Err(self.status_error(status, endpoint, &body));
                 }
                 Err(error) => {
                     if failures < self.policy.max_retries {
@@ -394,7 +394,7 @@ impl HttpClient {
         }
     }
 
-    fn status_error(&self, status: StatusCode, endpoint: String) -> SourceError {
+    fn status_error(&self, status: StatusCode, endpoint: String, body: &[u8]) -> SourceError {
         match status {
             StatusCode::UNAUTHORIZED => SourceError::Auth {
                 source_name: self.source_name.clone(),
@@ -409,6 +409,7 @@ impl HttpClient {
                 source_name: self.source_name.clone(),
                 status: status.as_u16(),
                 endpoint,
+                detail: error_detail(body),
             },
         }
     }
@@ -443,6 +444,41 @@ impl HttpClient {
     }
 }
 
+/// The message of a JSON error body, in the fields the supported APIs use: `error`
+/// (Prometheus, GitLab), `message` (GitHub, GitLab, Opsgenie), `errorMessages` (Jira), `errors`
+/// (Datadog). Shortened to one line: it goes into messages and the sync state.
+fn error_detail(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let pick = |v: &serde_json::Value| -> Option<String> {
+        match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Array(items) => {
+                items.first().and_then(|i| i.as_str()).map(str::to_string)
+            }
+            serde_json::Value::Object(o) => o
+                .get("message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string),
+            _ => None,
+        }
+    };
+    let text = ["error", "message", "errorMessages", "errors"]
+        .iter()
+        .find_map(|k| value.get(k).and_then(pick))?;
+    // Error texts may quote what was sent, people included: redact as free text is at ingest.
+    let privacy = crate::privacy::Privacy::with_key(Vec::new(), &Default::default());
+    let line: String = privacy
+        .redact(&text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut short: String = line.chars().take(200).collect();
+    if line.chars().count() > 200 {
+        short.push('…');
+    }
+    (!short.is_empty()).then_some(short)
+}
+
 impl Pacer {
     fn observe_headers(&self, headers: &HeaderMap, slow_down_below: u64) {
         let now = chrono::Utc::now().timestamp().max(0) as u64;
@@ -456,6 +492,27 @@ impl Pacer {
 mod tests {
     use super::*;
     use crate::config::SourceKind;
+
+    #[test]
+    fn error_bodies_give_a_short_redacted_detail() {
+        let prom =
+            br#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected"}"#;
+        assert_eq!(
+            error_detail(prom).as_deref(),
+            Some("1:5: parse error: unexpected")
+        );
+        let jira = br#"{"errorMessages":["The value 'X' does not exist for the field 'project'."],"errors":{}}"#;
+        assert!(error_detail(jira).is_some_and(|d| d.starts_with("The value 'X'")));
+        let gh =
+            br#"{"message":"Not Found for ann@example.com","documentation_url":"https://docs"}"#;
+        assert_eq!(error_detail(gh).as_deref(), Some("Not Found for [email]"));
+        assert_eq!(error_detail(b"<html>oops</html>"), None);
+        let long = format!(r#"{{"error":"{}"}}"#, "x".repeat(500));
+        assert_eq!(
+            error_detail(long.as_bytes()).map(|d| d.chars().count()),
+            Some(201)
+        );
+    }
 
     #[test]
     fn backoff_grows_exponentially_with_jitter_and_a_cap() {

@@ -77,11 +77,17 @@ pub enum SourceError {
         endpoint: String,
         detail: String,
     },
-    #[error("source `{source_name}`: {endpoint} answered HTTP {status}{}", hint_for(*status))]
+    #[error(
+        "source `{source_name}`: {endpoint} answered HTTP {status}{}{}",
+        said(detail),
+        hint_for(*status)
+    )]
     Http {
         source_name: String,
         status: u16,
         endpoint: String,
+        /// What the server's error body says (its `error` or `message`), shortened.
+        detail: Option<String>,
     },
     #[error(
         "source `{source_name}`: the next-page link of {endpoint} points to {url}, outside \
@@ -101,6 +107,12 @@ pub enum SourceError {
         #[source]
         error: reqwest::Error,
     },
+}
+
+fn said(detail: &Option<String>) -> String {
+    detail
+        .as_deref()
+        .map_or(String::new(), |d| format!(" (\"{d}\")"))
 }
 
 fn hint_for(status: u16) -> &'static str {
