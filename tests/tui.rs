@@ -457,7 +457,11 @@ fn with_choices(app: &mut App) {
         .into_iter()
         .map(|s| (s.name, s.team))
         .collect();
-    app.update(Msg::Choices { teams, services });
+    app.update(Msg::Choices {
+        teams,
+        services,
+        panes: None,
+    });
 }
 
 fn toast_texts(app: &App) -> Vec<String> {
@@ -871,4 +875,30 @@ fn a_picked_service_keeps_the_header_readable_at_80_columns() {
     );
     let wide = screen(&app, 140, 40);
     assert!(wide.contains("service: billing-monolith"), "{wide}");
+}
+
+#[test]
+fn panes_that_a_sync_brings_appear_without_a_restart() {
+    let (mut app, loader) = loaded_app();
+    let before = app.panes.clone();
+    assert!(!before.contains(&PaneId::Governance), "{before:?}");
+    press(&mut app, &loader, key('6'));
+    let mut after = before.clone();
+    after.extend([PaneId::Retro, PaneId::Governance]);
+    app.update(Msg::Choices {
+        teams: vec![],
+        services: vec![],
+        panes: Some(after.clone()),
+    });
+    assert_eq!(app.panes, after);
+    assert_eq!(app.pane, PaneId::Actions, "the pane being read stays");
+    assert!(app.dirty);
+    // A pane that is gone falls back to the first.
+    app.pane = PaneId::Governance;
+    app.update(Msg::Choices {
+        teams: vec![],
+        services: vec![],
+        panes: Some(before.clone()),
+    });
+    assert_eq!(app.pane, before[0]);
 }

@@ -53,6 +53,9 @@ pub enum Msg {
     Choices {
         teams: Vec<String>,
         services: Vec<(String, Option<String>)>,
+        /// The panes the data supports now (a sync may bring OKRs or sync state); `None`
+        /// keeps the current tabs.
+        panes: Option<Vec<PaneId>>,
     },
     /// Something the event loop did failed or finished (opening a browser, copying).
     Notice(Level, String),
@@ -341,9 +344,20 @@ impl App {
                 item,
                 result,
             } => self.on_link(intent, item, result),
-            Msg::Choices { teams, services } => {
+            Msg::Choices {
+                teams,
+                services,
+                panes,
+            } => {
                 self.teams = teams;
                 self.services = services;
+                if let Some(panes) = panes.filter(|p| !p.is_empty() && *p != self.panes) {
+                    if !panes.contains(&self.pane) {
+                        self.pane = panes[0];
+                    }
+                    self.panes = panes;
+                    self.dirty = true;
+                }
                 vec![]
             }
             Msg::Notice(level, text) => {

@@ -270,18 +270,24 @@ impl Loader {
     /// The panes to show, in tab order: every core pane and Retro, then Alignment and
     /// Governance when the store has their data.
     pub fn panes(&self) -> Result<Vec<super::panes::PaneId>> {
-        use super::panes::PaneId;
-        let presence = Store::open_read_only(&self.shared.db_path)?.planning_presence()?;
-        let mut panes = PaneId::ALL.to_vec();
-        panes.push(PaneId::Retro);
-        if presence.alignment {
-            panes.push(PaneId::Alignment);
-        }
-        if presence.governance {
-            panes.push(PaneId::Governance);
-        }
-        Ok(panes)
+        panes_at(&self.shared.db_path)
     }
+}
+
+/// The panes the database at `db_path` has data for: the core six and Retro always, Alignment
+/// and Governance when their data exists.
+pub fn panes_at(db_path: &std::path::Path) -> Result<Vec<super::panes::PaneId>> {
+    use super::panes::PaneId;
+    let presence = Store::open_read_only(db_path)?.planning_presence()?;
+    let mut panes = PaneId::ALL.to_vec();
+    panes.push(PaneId::Retro);
+    if presence.alignment {
+        panes.push(PaneId::Alignment);
+    }
+    if presence.governance {
+        panes.push(PaneId::Governance);
+    }
+    Ok(panes)
 }
 
 impl Shared {

@@ -261,7 +261,12 @@ fn run_effect(
                     .map_err(color_eyre::eyre::Report::from)
                     .and_then(|s| choices(&s));
                 if let Ok((teams, services)) = loaded {
-                    let _ = tx.send(Msg::Choices { teams, services });
+                    let panes = data::panes_at(&db).ok();
+                    let _ = tx.send(Msg::Choices {
+                        teams,
+                        services,
+                        panes,
+                    });
                 }
             });
         }
