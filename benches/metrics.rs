@@ -2,7 +2,7 @@
 //! the `sqlite3` shell over the same database (the simplest alternative a user has).
 //!
 //! Run with `cargo bench --bench metrics`; `-- small` runs only the small dataset. Set
-//! `METRICS_BENCH_DIR` to keep (and reuse) the generated databases. Each figure is the median
+//! `PLUMB_BENCH_DIR` to keep (and reuse) the generated databases. Each figure is the median
 //! of several runs; "load" is reading rows from SQLite, "compute" the pure metric functions.
 //! Each figure is given for the report's load (`Store::dora_inputs`, with change titles) and
 //! the TUI's (`Store::dora_metric_inputs`: no titles, changes on a second connection).
@@ -120,7 +120,7 @@ fn time_sqlite3(db: &Path, sql: &str) -> Option<(f64, String)> {
 fn main() {
     let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let temp = tempfile::tempdir().expect("temporary directory");
-    let dir = std::env::var_os("METRICS_BENCH_DIR").map_or(temp.path().to_path_buf(), Into::into);
+    let dir = std::env::var_os("PLUMB_BENCH_DIR").map_or(temp.path().to_path_buf(), Into::into);
     let anchor = Utc
         .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
         .single()

@@ -20,8 +20,8 @@
 //! zero rows written.
 //!
 //! Run with `cargo bench --bench sync`. `PLUMB_BENCH_SCALE` (default 1.0) scales the counts
-//! down, `PLUMB_BENCH_CONCURRENCY` (default 32) sets the source's concurrency and
-//! `PLUMB_BENCH_LATENCY_MS` (default 50) the server's latency.
+//! down, `PLUMB_BENCH_CONCURRENCY` (default 16, the most a source may configure) sets the
+//! source's concurrency and `PLUMB_BENCH_LATENCY_MS` (default 50) the server's latency.
 
 use chrono::{Duration as ChronoDuration, Utc};
 use plumb::config::{PrivacyConfig, Secret, SourceConfig, SourceKind};
@@ -381,7 +381,7 @@ async fn run_sync(
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scale: f64 = env_or("PLUMB_BENCH_SCALE", 1.0);
-    let concurrency: u32 = env_or("PLUMB_BENCH_CONCURRENCY", 32);
+    let concurrency: u32 = env_or("PLUMB_BENCH_CONCURRENCY", 16);
     let latency = Duration::from_millis(env_or("PLUMB_BENCH_LATENCY_MS", 50));
     let scaled = |n: f64| ((n * scale).round() as usize).max(1);
     let shape = Shape {
