@@ -20,11 +20,17 @@ pub const MIN_HEIGHT: u16 = 15;
 pub fn render(f: &mut Frame, app: &App, theme: Theme, ctx: &Context) {
     let area = f.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        // Wrapped, so that even a tiny terminal shows the size it needs.
         let msg = format!(
-            "Terminal too small: {}x{} (plumb needs at least {MIN_WIDTH}x{MIN_HEIGHT})",
+            "Terminal too small: {}x{}. plumb needs {MIN_WIDTH}x{MIN_HEIGHT}.",
             area.width, area.height
         );
-        f.render_widget(Paragraph::new(msg).style(theme.warn()), area);
+        f.render_widget(
+            Paragraph::new(msg)
+                .style(theme.warn())
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
         return;
     }
     let [header, body, footer] = Layout::vertical([
@@ -98,13 +104,22 @@ fn render_header(f: &mut Frame, area: Rect, app: &App, theme: Theme, ctx: &Conte
     }
     right.push(Span::raw(" "));
     let right_width: usize = right.iter().map(|s| s.width()).sum();
+    let width = usize::from(area.width);
+    let active_width = app.pane.title().len() + 4;
     let full: usize = app.panes.iter().map(|p| p.title().len() + 4).sum::<usize>() + 7;
-    let short = usize::from(area.width) < full + right_width;
+    let numbered = 7 + active_width + 3 * app.panes.len().saturating_sub(1);
+    // Every name when they fit; else numbers beside the active pane's name; else (narrow
+    // terminals with many panes) the active pane alone: the scope on the right never gives way.
+    let short = width < full + right_width;
+    let only_active = width < numbered + right_width;
     let mut left = vec![Span::styled(" plumb ", theme.accent())];
     let mut hits = app.tab_hits.borrow_mut();
     hits.clear();
     let mut x = area.x + 7;
     for (k, p) in app.panes.iter().enumerate() {
+        if only_active && *p != app.pane {
+            continue;
+        }
         let label = if short && *p != app.pane {
             format!(" {} ", k + 1)
         } else {
@@ -167,7 +182,12 @@ fn render_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
 }
 
 fn render_help(f: &mut Frame, body: Rect, app: &App, theme: Theme) {
-    let actions = app.valid_actions();
+    // An unbound action (`""` in [ui.keys]) cannot be pressed: help does not list it.
+    let actions: Vec<_> = app
+        .valid_actions()
+        .into_iter()
+        .filter(|a| !app.keymap.keys_for(*a).is_empty())
+        .collect();
     // Two columns when one does not fit (80x24 with every interaction key listed).
     let fits = usize::from(body.height.saturating_sub(2));
     let columns = if actions.len() > fits && body.width >= 80 {
