@@ -4,12 +4,13 @@
 
 use super::fuzzy;
 use super::keymap::Action;
+use super::picker::{PopupKey, edit_popup, render_popup};
 use super::theme::Theme;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, TableState};
+use ratatui::text::Line;
+use ratatui::widgets::{Row, Table, TableState};
 
 /// What running an entry does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,34 +73,17 @@ impl Palette {
     }
 
     pub fn handle(&mut self, key: KeyEvent) -> PaletteOutcome {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        // Tab moves down too: the palette lists commands, and Tab is how shells complete them.
+        let key = match key.code {
+            KeyCode::Tab => KeyEvent::new(KeyCode::Down, key.modifiers),
+            _ => key,
+        };
         let len = self.matches().len();
-        let down = |s: usize| (s + 1).min(len.saturating_sub(1));
-        match key.code {
-            KeyCode::Esc => return PaletteOutcome::Cancel,
-            KeyCode::Enter => return self.enter(),
-            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Tab => self.selected = down(self.selected),
-            KeyCode::Char('p' | 'k') if ctrl => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Char('n' | 'j') if ctrl => self.selected = down(self.selected),
-            KeyCode::Char('u') if ctrl => self.set_input(String::new()),
-            KeyCode::Backspace => {
-                let mut text = self.input.clone();
-                text.pop();
-                self.set_input(text);
-            }
-            KeyCode::Char(c) if !ctrl => {
-                let text = format!("{}{c}", self.input);
-                self.set_input(text);
-            }
-            _ => {}
+        match edit_popup(key, &mut self.input, &mut self.selected, len) {
+            PopupKey::Cancel => PaletteOutcome::Cancel,
+            PopupKey::Enter => self.enter(),
+            PopupKey::Edited => PaletteOutcome::Open,
         }
-        PaletteOutcome::Open
-    }
-
-    fn set_input(&mut self, text: String) {
-        self.input = text;
-        self.selected = 0;
     }
 
     fn enter(&self) -> PaletteOutcome {
@@ -146,32 +130,11 @@ impl Palette {
             width,
             height,
         };
-        f.render_widget(Clear, area);
-        let block = Block::bordered()
-            .title(" commands · Enter runs · Esc closes ")
-            .title_style(theme.title());
-        let inner = block.inner(area);
-        f.render_widget(block, area);
-        if inner.height == 0 {
+        let title = " commands · Enter runs · Esc closes ".to_string();
+        let empty = matches.is_empty().then(|| "no command matches".to_string());
+        let Some(list_area) = render_popup(f, area, (title, ":", &self.input), empty, theme) else {
             return;
-        }
-        let input = Line::from(vec![
-            Span::styled(":", theme.accent()),
-            Span::styled(format!("{}▏", self.input), theme.base()),
-        ]);
-        f.render_widget(Paragraph::new(input), Rect { height: 1, ..inner });
-        let list_area = Rect {
-            y: inner.y + 1,
-            height: inner.height - 1,
-            ..inner
         };
-        if matches.is_empty() {
-            f.render_widget(
-                Paragraph::new(Line::styled("no command matches", theme.muted())),
-                list_area,
-            );
-            return;
-        }
         let rows = matches.iter().map(|e| {
             Row::new(vec![
                 Line::styled(e.label.clone(), theme.base()),
@@ -254,6 +217,7 @@ pub fn entries_for(app: &super::app::App) -> Vec<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::KeyModifiers;
 
     fn press(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
@@ -307,7 +271,10 @@ mod tests {
             PaletteOutcome::Run(Command::Range(1))
         );
         let mut p = palette();
+        p.handle(press(KeyCode::Tab));
+        assert_eq!(p.selected, 1, "Tab moves down like Down");
         typed(&mut p, "team pay");
+        assert_eq!(p.selected, 0, "typing returns to the best match");
         p.handle(press(KeyCode::Down));
         p.handle(press(KeyCode::Up));
         assert_eq!(

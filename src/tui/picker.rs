@@ -32,6 +32,98 @@ impl PickerKind {
     }
 }
 
+/// What a key did to a popup list's query and cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopupKey {
+    /// Esc.
+    Cancel,
+    /// Enter: the caller runs or picks the highlighted match.
+    Enter,
+    /// The query or the cursor changed, or the key meant nothing here.
+    Edited,
+}
+
+/// The keys every popup list (the pickers and the `:` palette) shares: Up/Down and
+/// Ctrl-p/k/n/j move over `len` matches, Ctrl-u clears the query, Backspace and characters
+/// edit it. An edited query puts the cursor back on the best match.
+pub fn edit_popup(key: KeyEvent, query: &mut String, selected: &mut usize, len: usize) -> PopupKey {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let down = |s: usize| (s + 1).min(len.saturating_sub(1));
+    let edited = match key.code {
+        KeyCode::Esc => return PopupKey::Cancel,
+        KeyCode::Enter => return PopupKey::Enter,
+        KeyCode::Up => {
+            *selected = selected.saturating_sub(1);
+            false
+        }
+        KeyCode::Down => {
+            *selected = down(*selected);
+            false
+        }
+        KeyCode::Char('p' | 'k') if ctrl => {
+            *selected = selected.saturating_sub(1);
+            false
+        }
+        KeyCode::Char('n' | 'j') if ctrl => {
+            *selected = down(*selected);
+            false
+        }
+        KeyCode::Char('u') if ctrl => {
+            query.clear();
+            true
+        }
+        KeyCode::Backspace => {
+            query.pop();
+            true
+        }
+        KeyCode::Char(c) if !ctrl => {
+            query.push(c);
+            true
+        }
+        _ => false,
+    };
+    if edited {
+        *selected = 0;
+    }
+    PopupKey::Edited
+}
+
+/// Draws a popup list's frame in `area`: cleared, bordered with `title`, and the query after
+/// `prompt` on the first line. Returns the area left for the matches, or `None` when there is
+/// no room or nothing matches (`empty` then says so in that area).
+pub fn render_popup(
+    f: &mut Frame,
+    area: Rect,
+    (title, prompt, query): (String, &str, &str),
+    empty: Option<String>,
+    theme: Theme,
+) -> Option<Rect> {
+    f.render_widget(Clear, area);
+    let block = Block::bordered().title(title).title_style(theme.title());
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.height == 0 {
+        return None;
+    }
+    let input = Line::from(vec![
+        Span::styled(prompt.to_string(), theme.accent()),
+        Span::styled(format!("{query}▏"), theme.base()),
+    ]);
+    f.render_widget(Paragraph::new(input), Rect { height: 1, ..inner });
+    let list_area = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    match empty {
+        Some(text) => {
+            f.render_widget(Paragraph::new(Line::styled(text, theme.muted())), list_area);
+            None
+        }
+        None => Some(list_area),
+    }
+}
+
 /// What a key did to the picker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PickerOutcome {
@@ -96,40 +188,15 @@ impl Picker {
     }
 
     pub fn handle(&mut self, key: KeyEvent) -> PickerOutcome {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let len = self.matches().len();
-        match key.code {
-            KeyCode::Esc => return PickerOutcome::Cancel,
-            KeyCode::Enter => {
-                return match self.matches().into_iter().nth(self.selected) {
-                    Some(choice) => PickerOutcome::Pick(choice),
-                    None => PickerOutcome::Open,
-                };
-            }
-            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down => self.selected = (self.selected + 1).min(len.saturating_sub(1)),
-            KeyCode::Char('p' | 'k') if ctrl => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Char('n' | 'j') if ctrl => {
-                self.selected = (self.selected + 1).min(len.saturating_sub(1));
-            }
-            KeyCode::Char('u') if ctrl => self.set_query(String::new()),
-            KeyCode::Backspace => {
-                let mut q = self.query.clone();
-                q.pop();
-                self.set_query(q);
-            }
-            KeyCode::Char(c) if !ctrl => {
-                let q = format!("{}{c}", self.query);
-                self.set_query(q);
-            }
-            _ => {}
+        match edit_popup(key, &mut self.query, &mut self.selected, len) {
+            PopupKey::Cancel => PickerOutcome::Cancel,
+            PopupKey::Enter => match self.matches().into_iter().nth(self.selected) {
+                Some(choice) => PickerOutcome::Pick(choice),
+                None => PickerOutcome::Open,
+            },
+            PopupKey::Edited => PickerOutcome::Open,
         }
-        PickerOutcome::Open
-    }
-
-    fn set_query(&mut self, query: String) {
-        self.query = query;
-        self.selected = 0;
     }
 
     /// Draws the picker as a popup centred in `body`.
@@ -143,38 +210,14 @@ impl Picker {
             width,
             height,
         };
-        f.render_widget(Clear, area);
-        let block = Block::bordered()
-            .title(format!(
-                " {} · Enter picks · Esc cancels ",
-                self.kind.noun()
-            ))
-            .title_style(theme.title());
-        let inner = block.inner(area);
-        f.render_widget(block, area);
-        if inner.height == 0 {
+        let title = format!(" {} · Enter picks · Esc cancels ", self.kind.noun());
+        let empty = matches
+            .is_empty()
+            .then(|| format!("no {} matches", self.kind.noun()));
+        let Some(list_area) = render_popup(f, area, (title, "> ", &self.query), empty, theme)
+        else {
             return;
-        }
-        let input = Line::from(vec![
-            Span::styled("> ", theme.accent()),
-            Span::styled(format!("{}▏", self.query), theme.base()),
-        ]);
-        f.render_widget(Paragraph::new(input), Rect { height: 1, ..inner });
-        let list_area = Rect {
-            y: inner.y + 1,
-            height: inner.height - 1,
-            ..inner
         };
-        if matches.is_empty() {
-            f.render_widget(
-                Paragraph::new(Line::styled(
-                    format!("no {} matches", self.kind.noun()),
-                    theme.muted(),
-                )),
-                list_area,
-            );
-            return;
-        }
         let items: Vec<ListItem> = matches
             .iter()
             .map(|m| ListItem::new(self.label(m)))
@@ -230,6 +273,38 @@ mod tests {
         assert_eq!(
             p.handle(press(KeyCode::Enter)),
             PickerOutcome::Pick(Some("payments".into()))
+        );
+    }
+
+    #[test]
+    fn popup_keys_move_over_the_matches_and_editing_returns_to_the_best() {
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        let (mut query, mut selected) = (String::from("pa"), 0);
+        let mut key = |k| edit_popup(k, &mut query, &mut selected, 3);
+        assert_eq!(key(press(KeyCode::Down)), PopupKey::Edited);
+        key(ctrl('n'));
+        key(ctrl('j'));
+        assert_eq!(selected, 2, "the cursor stops on the last match");
+        let mut key = |k| edit_popup(k, &mut query, &mut selected, 3);
+        key(ctrl('k'));
+        assert_eq!(selected, 1);
+        let mut key = |k| edit_popup(k, &mut query, &mut selected, 3);
+        key(press(KeyCode::Char('y')));
+        assert_eq!((query.as_str(), selected), ("pay", 0));
+        let mut key = |k| edit_popup(k, &mut query, &mut selected, 3);
+        key(press(KeyCode::Down));
+        key(press(KeyCode::Backspace));
+        assert_eq!((query.as_str(), selected), ("pa", 0));
+        let mut key = |k| edit_popup(k, &mut query, &mut selected, 3);
+        key(ctrl('u'));
+        assert!(query.is_empty());
+        assert_eq!(
+            edit_popup(press(KeyCode::Enter), &mut query, &mut selected, 3),
+            PopupKey::Enter
+        );
+        assert_eq!(
+            edit_popup(press(KeyCode::Esc), &mut query, &mut selected, 3),
+            PopupKey::Cancel
         );
     }
 

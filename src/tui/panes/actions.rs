@@ -3,7 +3,7 @@
 //! recommends.
 
 use super::Outcome;
-use super::list::ListState;
+use super::list::{ListState, ListTable, MOVES, Visible};
 use super::units::{fmt_day, fmt_pct, truncate};
 use crate::model::ActionStatus;
 use crate::tui::app::App;
@@ -13,7 +13,7 @@ use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
 #[derive(Debug, Default)]
 pub struct ActionState {
@@ -33,51 +33,34 @@ pub fn status_text(s: ActionStatus) -> &'static str {
 impl ActionState {
     pub fn accept(&mut self, data: ActionData) {
         self.data = Some(data);
+        self.list.invalidate();
         let n = self.visible().len();
         self.list.clamp(n);
     }
 
-    pub fn visible(&self) -> Vec<usize> {
-        self.data.as_ref().map_or_else(Vec::new, |d| {
-            self.list.visible(&d.rows, |r| {
-                format!(
-                    "{} {} {} {} {}",
-                    r.item.title,
-                    r.item.team.as_deref().unwrap_or(""),
-                    r.item.ticket_key.as_deref().unwrap_or(""),
-                    status_text(r.item.status),
-                    if r.overdue { "overdue" } else { "" }
-                )
-            })
+    pub fn visible(&self) -> Visible<'_> {
+        let Some(d) = &self.data else {
+            return Visible::none();
+        };
+        self.list.visible(&d.rows, |r| {
+            format!(
+                "{} {} {} {} {}",
+                r.item.title,
+                r.item.team.as_deref().unwrap_or(""),
+                r.item.ticket_key.as_deref().unwrap_or(""),
+                status_text(r.item.status),
+                if r.overdue { "overdue" } else { "" }
+            )
         })
     }
 
     pub fn handle(&mut self, action: Action) -> Outcome {
-        if self.list.navigate(action, self.visible().len()) {
-            return Outcome::Consumed;
-        }
-        match action {
-            Action::Back if !self.list.filter.is_empty() => {
-                self.list.set_filter(String::new());
-                Outcome::Consumed
-            }
-            _ => Outcome::Ignored,
-        }
+        let n = self.visible().len();
+        self.list.handle(action, n)
     }
 
     pub fn valid_actions(&self) -> Vec<Action> {
-        let mut a = vec![
-            Action::Up,
-            Action::Down,
-            Action::Top,
-            Action::Bottom,
-            Action::PageDown,
-            Action::PageUp,
-        ];
-        if !self.list.filter.is_empty() {
-            a.push(Action::Back);
-        }
-        a
+        self.list.valid_actions(MOVES)
     }
 }
 
@@ -132,7 +115,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     );
     let wide = area.width >= 110;
     let visible = state.visible();
-    let rows = visible.iter().filter_map(|i| data.rows.get(*i)).map(|row| {
+    let row = |i: &usize| {
+        let Some(row) = data.rows.get(*i) else {
+            return Row::default();
+        };
         let a = &row.item;
         let status = if row.overdue {
             Span::styled("✗ overdue", theme.breach())
@@ -161,7 +147,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
                 })));
         }
         Row::new(cells)
-    });
+    };
     let mut header = vec!["Status", "Follow-up", "Team", "Due", "Ticket"];
     let mut widths = vec![
         Constraint::Length(13),
@@ -174,13 +160,6 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         header.extend(["Sev", "Category"]);
         widths.extend([Constraint::Length(5), Constraint::Length(11)]);
     }
-    let table = Table::new(rows, widths).header(Row::new(header).style(theme.title()));
-    state.list.render_table(
-        f,
-        list,
-        table,
-        "Follow-ups",
-        (visible.len(), data.rows.len()),
-        theme,
-    );
+    let table = ListTable::new("Follow-ups", data.rows.len(), widths).header(header, theme);
+    state.list.render_list(f, list, &visible, row, table, theme);
 }

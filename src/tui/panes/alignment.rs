@@ -3,7 +3,7 @@
 //! resolved in the range is linked to the roadmap (an epic or a milestone) by category.
 
 use super::Outcome;
-use super::list::ListState;
+use super::list::{ListState, ListTable, MOVES};
 use super::units::{fmt_day, fmt_pct, truncate};
 use crate::tui::app::App;
 use crate::tui::data_planning::{AlignmentData, KeyResultRow};
@@ -94,31 +94,12 @@ impl AlignmentState {
     }
 
     pub fn handle(&mut self, action: Action) -> Outcome {
-        if self.list.navigate(action, self.visible().len()) {
-            return Outcome::Consumed;
-        }
-        match action {
-            Action::Back if !self.list.filter.is_empty() => {
-                self.list.set_filter(String::new());
-                Outcome::Consumed
-            }
-            _ => Outcome::Ignored,
-        }
+        let n = self.visible().len();
+        self.list.handle(action, n)
     }
 
     pub fn valid_actions(&self) -> Vec<Action> {
-        let mut a = vec![
-            Action::Up,
-            Action::Down,
-            Action::Top,
-            Action::Bottom,
-            Action::PageDown,
-            Action::PageUp,
-        ];
-        if !self.list.filter.is_empty() {
-            a.push(Action::Back);
-        }
-        a
+        self.list.valid_actions(MOVES)
     }
 }
 
@@ -189,7 +170,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     render_head(f, head, data, theme);
 
     let visible = state.visible();
-    let rows = visible.iter().map(|l| match *l {
+    let row = |l: &ListLine| match *l {
         ListLine::Objective(i) => {
             let o = &data.objectives[i].objective;
             let mut cells = vec![
@@ -215,7 +196,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         ListLine::KeyResult(i, k) => {
             Row::new(kr_cells(&data.objectives[i].key_results[k], wide, theme))
         }
-    });
+    };
     let mut widths = vec![
         Constraint::Min(if wide { 44 } else { 30 }),
         Constraint::Length(if wide { 28 } else { 22 }),
@@ -225,14 +206,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         widths.push(Constraint::Length(26));
     }
     let total = state.lines().len();
-    state.list.render_table(
-        f,
-        list,
-        Table::new(rows, widths),
-        "Objectives and key results",
-        (visible.len(), total),
-        theme,
-    );
+    let table = ListTable::new("Objectives and key results", total, widths);
+    state.list.render_list(f, list, &visible, row, table, theme);
     render_milestones(f, roadmap, data, wide, theme);
 }
 

@@ -28,21 +28,11 @@ impl CiState {
     }
 
     pub fn handle(&mut self, action: Action) -> Outcome {
-        match action {
-            Action::Back if !self.list.filter.is_empty() => {
-                self.list.set_filter(String::new());
-                Outcome::Consumed
-            }
-            _ => Outcome::Ignored,
-        }
+        self.list.clear_on_back(action)
     }
 
     pub fn valid_actions(&self) -> Vec<Action> {
-        if self.list.filter.is_empty() {
-            vec![]
-        } else {
-            vec![Action::Back]
-        }
+        self.list.valid_actions([])
     }
 }
 

@@ -2,9 +2,9 @@
 //! scope with their definitions, the lead-time stages, and a per-service table. Enter on a
 //! metric or a service lists the rows behind it with their provenance ("explain").
 
-use super::list::ListState;
+use super::Outcome;
+use super::list::{ListState, ListTable, Visible};
 use super::units::{band_health, fmt_pct, fmt_rate, fmt_secs, fmt_time, truncate};
-use super::{Outcome, list_title};
 use crate::metrics::DefinitionRef;
 use crate::tui::app::App;
 use crate::tui::data::{DeliveryData, ExplainData, ExplainQuery, Query};
@@ -47,6 +47,7 @@ fn definitions_text(defs: &[DefinitionRef]) -> String {
 impl DeliveryState {
     pub fn accept(&mut self, data: DeliveryData) {
         self.data = Some(data);
+        self.list.invalidate();
         let n = self.rows();
         self.list.clamp(n);
     }
@@ -54,6 +55,7 @@ impl DeliveryState {
     pub fn accept_explain(&mut self, data: ExplainData) {
         if let Some(v) = &mut self.explain {
             v.data = Some(data);
+            v.list.invalidate();
             v.list.clamp(v.visible().len());
         }
     }
@@ -67,10 +69,11 @@ impl DeliveryState {
     }
 
     /// Indices of the services the filter lets through.
-    pub fn visible_services(&self) -> Vec<usize> {
-        self.data.as_ref().map_or_else(Vec::new, |d| {
-            self.list.visible(&d.services, |s| s.service.clone())
-        })
+    pub fn visible_services(&self) -> Visible<'_> {
+        let Some(d) = &self.data else {
+            return Visible::none();
+        };
+        self.list.visible(&d.services, |s| s.service.clone())
     }
 
     fn rows(&self) -> usize {
@@ -111,28 +114,18 @@ impl DeliveryState {
     pub fn handle(&mut self, action: Action) -> Outcome {
         if let Some(v) = &mut self.explain {
             let n = v.visible().len();
-            if v.list.navigate(action, n) {
-                return Outcome::Consumed;
-            }
-            return match action {
-                Action::Back if !v.list.filter.is_empty() => {
-                    v.list.set_filter(String::new());
-                    Outcome::Consumed
-                }
-                Action::Back => {
+            return match v.list.handle(action, n) {
+                Outcome::Ignored if action == Action::Back => {
                     self.explain = None;
                     Outcome::Consumed
                 }
-                Action::DrillDown => Outcome::Consumed,
-                _ => Outcome::Ignored,
+                Outcome::Ignored if action == Action::DrillDown => Outcome::Consumed,
+                outcome => outcome,
             };
         }
         let n = self.rows();
-        if self.list.navigate(action, n) {
-            return Outcome::Consumed;
-        }
-        match action {
-            Action::DrillDown => match self.selected_query() {
+        match self.list.handle(action, n) {
+            Outcome::Ignored if action == Action::DrillDown => match self.selected_query() {
                 Some(q) => {
                     self.explain = Some(ExplainView {
                         query: q.clone(),
@@ -143,11 +136,7 @@ impl DeliveryState {
                 }
                 None => Outcome::Consumed,
             },
-            Action::Back if !self.list.filter.is_empty() => {
-                self.list.set_filter(String::new());
-                Outcome::Consumed
-            }
-            _ => Outcome::Ignored,
+            outcome => outcome,
         }
     }
 
@@ -166,11 +155,12 @@ impl DeliveryState {
 }
 
 impl ExplainView {
-    pub fn visible(&self) -> Vec<usize> {
-        self.data.as_ref().map_or_else(Vec::new, |d| {
-            self.list.visible(&d.rows, |r| {
-                format!("{} {} {} {}", r.table, r.what, r.source, r.external_id)
-            })
+    pub fn visible(&self) -> Visible<'_> {
+        let Some(d) = &self.data else {
+            return Visible::none();
+        };
+        self.list.visible(&d.rows, |r| {
+            format!("{} {} {} {}", r.table, r.what, r.source, r.external_id)
         })
     }
 }
@@ -371,7 +361,10 @@ fn render_stages(f: &mut Frame, area: Rect, d: &DeliveryData, t: Theme) {
 
 fn render_services(f: &mut Frame, area: Rect, state: &DeliveryState, d: &DeliveryData, t: Theme) {
     let visible = state.visible_services();
-    let rows = visible.iter().filter_map(|i| d.services.get(*i)).map(|s| {
+    let row = |i: &usize| {
+        let Some(s) = d.services.get(*i) else {
+            return Row::default();
+        };
         Row::new(vec![
             s.service.clone(),
             s.deployments.to_string(),
@@ -380,8 +373,8 @@ fn render_services(f: &mut Frame, area: Rect, state: &DeliveryState, d: &Deliver
             fmt_pct(s.change_failure_rate),
             fmt_secs(s.restore_p50),
         ])
-    });
-    let widths = [
+    };
+    let widths = vec![
         Constraint::Length(22),
         Constraint::Length(8),
         Constraint::Length(8),
@@ -390,30 +383,13 @@ fn render_services(f: &mut Frame, area: Rect, state: &DeliveryState, d: &Deliver
         Constraint::Length(9),
     ];
     let selected = state.list.selected.checked_sub(d.metrics.len());
-    let table = Table::new(rows, widths)
-        .header(
-            Row::new([
-                "Service", "Deploys", "Days/wk", "Lead p50", "CFR", "Restore",
-            ])
-            .style(t.title()),
-        )
-        .row_highlight_style(t.selected())
-        .highlight_symbol("› ")
-        .block(
-            Block::bordered()
-                .title(list_title(
-                    "Services",
-                    visible.len(),
-                    d.services.len(),
-                    &state.list.filter,
-                ))
-                .title_style(t.title()),
-        );
-    f.render_stateful_widget(
-        table,
-        area,
-        &mut TableState::default().with_selected(selected),
-    );
+    let header = vec![
+        "Service", "Deploys", "Days/wk", "Lead p50", "CFR", "Restore",
+    ];
+    let table = ListTable::new("Services", d.services.len(), widths)
+        .header(header, t)
+        .highlight(selected);
+    state.list.render_list(f, area, &visible, row, table, t);
 }
 
 fn render_explain(f: &mut Frame, area: Rect, v: &ExplainView, t: Theme) {
@@ -453,7 +429,10 @@ fn render_explain(f: &mut Frame, area: Rect, v: &ExplainView, t: Theme) {
     let wide = area.width >= 110;
     let visible = v.visible();
     let what_width = if wide { 40 } else { 26 };
-    let rows = visible.iter().filter_map(|i| data.rows.get(*i)).map(|r| {
+    let row = |i: &usize| {
+        let Some(r) = data.rows.get(*i) else {
+            return Row::default();
+        };
         let mut cells = vec![
             Cell::from(fmt_time(r.at)),
             Cell::from(r.table.trim_end_matches('s').to_string()),
@@ -468,7 +447,7 @@ fn render_explain(f: &mut Frame, area: Rect, v: &ExplainView, t: Theme) {
             )));
         }
         Row::new(cells)
-    });
+    };
     let mut widths = vec![
         Constraint::Length(16),
         Constraint::Length(10),
@@ -481,19 +460,6 @@ fn render_explain(f: &mut Frame, area: Rect, v: &ExplainView, t: Theme) {
         widths.push(Constraint::Min(20));
         header.push("URL");
     }
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(t.title()))
-        .row_highlight_style(t.selected())
-        .highlight_symbol("› ")
-        .block(Block::bordered().title(list_title(
-            "Rows",
-            visible.len(),
-            data.rows.len(),
-            &v.list.filter,
-        )));
-    f.render_stateful_widget(
-        table,
-        body,
-        &mut TableState::default().with_selected(Some(v.list.selected)),
-    );
+    let table = ListTable::new("Rows", data.rows.len(), widths).header(header, t);
+    v.list.render_list(f, body, &visible, row, table, t);
 }

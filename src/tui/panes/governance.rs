@@ -2,7 +2,7 @@
 //! versions exist, the decision log in the range, and per-source sync state with errors.
 
 use super::Outcome;
-use super::list::ListState;
+use super::list::{ListState, ListTable, MOVES, Visible};
 use super::units::{fmt_day, fmt_time, truncate};
 use crate::tui::app::App;
 use crate::tui::data_planning::GovernanceData;
@@ -22,46 +22,29 @@ pub struct GovernanceState {
 impl GovernanceState {
     pub fn accept(&mut self, data: GovernanceData) {
         self.data = Some(data);
+        self.list.invalidate();
         let n = self.visible().len();
         self.list.clamp(n);
     }
 
     /// Definitions matching the filter.
-    pub fn visible(&self) -> Vec<usize> {
-        self.data.as_ref().map_or_else(Vec::new, |d| {
-            self.list.visible(&d.definitions, |s| {
-                let lifecycle = s.versions.last().map_or("", |v| v.lifecycle.as_str());
-                format!("{} {lifecycle}", s.metric)
-            })
+    pub fn visible(&self) -> Visible<'_> {
+        let Some(d) = &self.data else {
+            return Visible::none();
+        };
+        self.list.visible(&d.definitions, |s| {
+            let lifecycle = s.versions.last().map_or("", |v| v.lifecycle.as_str());
+            format!("{} {lifecycle}", s.metric)
         })
     }
 
     pub fn handle(&mut self, action: Action) -> Outcome {
-        if self.list.navigate(action, self.visible().len()) {
-            return Outcome::Consumed;
-        }
-        match action {
-            Action::Back if !self.list.filter.is_empty() => {
-                self.list.set_filter(String::new());
-                Outcome::Consumed
-            }
-            _ => Outcome::Ignored,
-        }
+        let n = self.visible().len();
+        self.list.handle(action, n)
     }
 
     pub fn valid_actions(&self) -> Vec<Action> {
-        let mut a = vec![
-            Action::Up,
-            Action::Down,
-            Action::Top,
-            Action::Bottom,
-            Action::PageDown,
-            Action::PageUp,
-        ];
-        if !self.list.filter.is_empty() {
-            a.push(Action::Back);
-        }
-        a
+        self.list.valid_actions(MOVES)
     }
 }
 
@@ -110,42 +93,42 @@ fn render_definitions(
     theme: Theme,
 ) {
     let visible = state.visible();
-    let rows = visible
-        .iter()
-        .filter_map(|i| data.definitions.get(*i))
-        .map(|d| {
-            let latest = d.versions.last().map_or(0, |v| v.version);
-            let lifecycle = d.versions.last().map_or("–", |v| v.lifecycle.as_str());
-            let listed = d
-                .in_use
-                .iter()
-                .map(|v| format!("v{v}"))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let in_use = if d.in_use.contains(&latest) {
-                Span::styled(format!("✓ {listed}"), theme.ok())
-            } else {
-                // The newest recorded version is not what the config maps to: a config rolled
-                // back, or a team or SLO whose parameters changed since.
-                Span::styled(format!("▲ {listed} (newest v{latest})"), theme.warn())
-            };
-            let mut cells = vec![
-                Cell::from(d.metric.clone()),
-                Cell::from(in_use),
-                Cell::from(format!("{}", d.versions.len())),
-                Cell::from(lifecycle.to_string()),
-            ];
-            if wide {
-                cells.push(Cell::from(Span::styled(
-                    d.versions
-                        .last()
-                        .and_then(|v| v.reason.clone())
-                        .unwrap_or_default(),
-                    theme.muted(),
-                )));
-            }
-            Row::new(cells)
-        });
+    let row = |i: &usize| {
+        let Some(d) = data.definitions.get(*i) else {
+            return Row::default();
+        };
+        let latest = d.versions.last().map_or(0, |v| v.version);
+        let lifecycle = d.versions.last().map_or("–", |v| v.lifecycle.as_str());
+        let listed = d
+            .in_use
+            .iter()
+            .map(|v| format!("v{v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let in_use = if d.in_use.contains(&latest) {
+            Span::styled(format!("✓ {listed}"), theme.ok())
+        } else {
+            // The newest recorded version is not what the config maps to: a config rolled
+            // back, or a team or SLO whose parameters changed since.
+            Span::styled(format!("▲ {listed} (newest v{latest})"), theme.warn())
+        };
+        let mut cells = vec![
+            Cell::from(d.metric.clone()),
+            Cell::from(in_use),
+            Cell::from(format!("{}", d.versions.len())),
+            Cell::from(lifecycle.to_string()),
+        ];
+        if wide {
+            cells.push(Cell::from(Span::styled(
+                d.versions
+                    .last()
+                    .and_then(|v| v.reason.clone())
+                    .unwrap_or_default(),
+                theme.muted(),
+            )));
+        }
+        Row::new(cells)
+    };
     let mut widths = vec![
         Constraint::Length(36),
         Constraint::Length(if wide { 24 } else { 14 }),
@@ -157,15 +140,9 @@ fn render_definitions(
         widths.push(Constraint::Min(10));
         header.push("Reason");
     }
-    let table = Table::new(rows, widths).header(Row::new(header).style(theme.title()));
-    state.list.render_table(
-        f,
-        area,
-        table,
-        "Metric definitions",
-        (visible.len(), data.definitions.len()),
-        theme,
-    );
+    let table =
+        ListTable::new("Metric definitions", data.definitions.len(), widths).header(header, theme);
+    state.list.render_list(f, area, &visible, row, table, theme);
 }
 
 /// The parameters of the selected metric's version in use.

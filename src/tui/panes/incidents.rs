@@ -3,7 +3,7 @@
 //! timeline, the deployment the incident is attributed to (with its changes) and its follow-ups.
 
 use super::Outcome;
-use super::list::ListState;
+use super::list::{ListState, ListTable, MOVES, Visible};
 use super::units::{fmt_pct, fmt_secs, fmt_time, truncate};
 use crate::metrics::dora::AttributionRule;
 use crate::model::{Incident, Severity};
@@ -15,7 +15,7 @@ use crate::tui::theme::{Health, Theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Wrap};
 
 #[derive(Debug, Default)]
 pub struct IncidentState {
@@ -33,23 +33,25 @@ impl IncidentState {
             self.detail = None;
         }
         self.data = Some(data);
+        self.list.invalidate();
         let n = self.visible().len();
         self.list.clamp(n);
     }
 
-    pub fn visible(&self) -> Vec<usize> {
-        self.data.as_ref().map_or_else(Vec::new, |d| {
-            self.list.visible(&d.rows, |r| {
-                let i = &r.incident;
-                format!(
-                    "{} {} {} {} {}",
-                    i.severity.as_str(),
-                    i.severity_original,
-                    i.title,
-                    i.service.as_deref().unwrap_or(""),
-                    if i.resolved_at.is_none() { "open" } else { "" }
-                )
-            })
+    pub fn visible(&self) -> Visible<'_> {
+        let Some(d) = &self.data else {
+            return Visible::none();
+        };
+        self.list.visible(&d.rows, |r| {
+            let i = &r.incident;
+            format!(
+                "{} {} {} {} {}",
+                i.severity.as_str(),
+                i.severity_original,
+                i.title,
+                i.service.as_deref().unwrap_or(""),
+                if i.resolved_at.is_none() { "open" } else { "" }
+            )
         })
     }
 
@@ -74,11 +76,9 @@ impl IncidentState {
             }
             return Outcome::Consumed;
         }
-        if self.list.navigate(action, self.visible().len()) {
-            return Outcome::Consumed;
-        }
-        match action {
-            Action::DrillDown => {
+        let n = self.visible().len();
+        match self.list.handle(action, n) {
+            Outcome::Ignored if action == Action::DrillDown => {
                 let id = self
                     .visible()
                     .get(self.list.selected)
@@ -87,11 +87,7 @@ impl IncidentState {
                 self.detail = id.map(|id| (id, 0));
                 Outcome::Consumed
             }
-            Action::Back if !self.list.filter.is_empty() => {
-                self.list.set_filter(String::new());
-                Outcome::Consumed
-            }
-            _ => Outcome::Ignored,
+            outcome => outcome,
         }
     }
 
@@ -105,19 +101,8 @@ impl IncidentState {
                 Action::Back,
             ];
         }
-        let mut a = vec![
-            Action::Up,
-            Action::Down,
-            Action::Top,
-            Action::Bottom,
-            Action::PageDown,
-            Action::PageUp,
-            Action::DrillDown,
-        ];
-        if !self.list.filter.is_empty() {
-            a.push(Action::Back);
-        }
-        a
+        self.list
+            .valid_actions(MOVES.into_iter().chain([Action::DrillDown]))
     }
 }
 
@@ -184,7 +169,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let wide = area.width >= 110;
     let visible = state.visible();
     let title_width = if wide { 40 } else { 30 };
-    let rows = visible.iter().filter_map(|i| data.rows.get(*i)).map(|row| {
+    let row = |k: &usize| {
+        let Some(row) = data.rows.get(*k) else {
+            return Row::default();
+        };
         let i = &row.incident;
         let h = severity_health(i.severity);
         let status = if is_open(i, true) {
@@ -216,7 +204,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Cell::from(sla_span(row.sla, theme)),
         ]);
         Row::new(cells)
-    });
+    };
     let mut header = vec![if wide { "Severity" } else { "Sev" }, "Title"];
     let mut widths = vec![
         Constraint::Length(if wide { 18 } else { 5 }),
@@ -233,15 +221,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Constraint::Length(6),
         Constraint::Length(10),
     ]);
-    let table = Table::new(rows, widths).header(Row::new(header).style(theme.title()));
-    state.list.render_table(
-        f,
-        list,
-        table,
-        "Incidents",
-        (visible.len(), data.rows.len()),
-        theme,
-    );
+    let table = ListTable::new("Incidents", data.rows.len(), widths).header(header, theme);
+    state.list.render_list(f, list, &visible, row, table, theme);
 }
 
 fn render_detail(f: &mut Frame, area: Rect, row: &IncidentRow, scroll: u16, t: Theme) {

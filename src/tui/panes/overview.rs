@@ -2,7 +2,7 @@
 //! success, SLO budgets, open incidents, overdue actions; and data freshness per source.
 
 use super::Outcome;
-use super::list::ListState;
+use super::list::{ListState, ListTable, Visible};
 use super::units::{band_health, fmt_pct, fmt_rate as fmt_rate_per_week, fmt_secs};
 use crate::metrics::slo::AlertSeverity;
 use crate::tui::app::App;
@@ -13,7 +13,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Sparkline, Table, TableState};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Sparkline};
 
 #[derive(Debug, Default)]
 pub struct OverviewState {
@@ -24,15 +24,17 @@ pub struct OverviewState {
 impl OverviewState {
     pub fn accept(&mut self, data: OverviewData) {
         self.data = Some(data);
+        self.list.invalidate();
         let n = self.visible().len();
         self.list.clamp(n);
     }
 
     /// Indices of the teams the filter lets through.
-    pub fn visible(&self) -> Vec<usize> {
-        self.data.as_ref().map_or_else(Vec::new, |d| {
-            self.list.visible(&d.teams, |t| t.team.clone())
-        })
+    pub fn visible(&self) -> Visible<'_> {
+        let Some(d) = &self.data else {
+            return Visible::none();
+        };
+        self.list.visible(&d.teams, |t| t.team.clone())
     }
 
     /// The team under the cursor.
@@ -43,33 +45,24 @@ impl OverviewState {
 
     pub fn handle(&mut self, action: Action) -> Outcome {
         let n = self.visible().len();
-        if self.list.navigate(action, n) {
-            return Outcome::Consumed;
-        }
-        match action {
-            Action::DrillDown => match self.selected_team() {
+        match self.list.handle(action, n) {
+            Outcome::Ignored if action == Action::DrillDown => match self.selected_team() {
                 Some(t) if self.data.as_ref().is_some_and(|d| d.teams.len() > 1) => {
                     Outcome::SetTeam(t.team.clone())
                 }
                 _ => Outcome::Consumed,
             },
-            Action::Back if !self.list.filter.is_empty() => {
-                self.list.set_filter(String::new());
-                Outcome::Consumed
-            }
-            _ => Outcome::Ignored,
+            outcome => outcome,
         }
     }
 
     pub fn valid_actions(&self, team_set: bool) -> Vec<Action> {
-        let mut a = vec![Action::Up, Action::Down, Action::Top, Action::Bottom];
-        if !team_set {
-            a.push(Action::DrillDown);
-        }
-        if !self.list.filter.is_empty() {
-            a.push(Action::Back);
-        }
-        a
+        let drill = (!team_set).then_some(Action::DrillDown);
+        self.list.valid_actions(
+            [Action::Up, Action::Down, Action::Top, Action::Bottom]
+                .into_iter()
+                .chain(drill),
+        )
     }
 }
 
@@ -137,8 +130,10 @@ fn render_team_table(
             "Team", "Days/wk", "Lead p50", "CFR", "Restore", "CI ok", "Inc", "Overdue",
         ]
     };
-    let header = Row::new(labels).style(theme.title());
-    let rows = visible.iter().filter_map(|i| data.teams.get(*i)).map(|t| {
+    let row = |i: &usize| {
+        let Some(t) = data.teams.get(*i) else {
+            return Row::default();
+        };
         let inc_style = if t.open_incidents > 0 {
             theme.breach()
         } else {
@@ -174,7 +169,7 @@ fn render_team_table(
             Cell::from(Span::styled(t.open_incidents.to_string(), inc_style)),
             Cell::from(Span::styled(t.overdue_actions.to_string(), overdue_style)),
         ])
-    });
+    };
     let widths = if wide {
         [
             Constraint::Min(14),
@@ -204,13 +199,12 @@ fn render_team_table(
         if data.teams.len() == 1 { "" } else { "s" },
         data.teams.iter().map(|t| t.deployments).sum::<u64>()
     );
-    let table = Table::new(rows, widths)
-        .header(header)
-        .row_highlight_style(theme.selected())
-        .highlight_symbol("› ")
-        .block(Block::bordered().title(title).title_style(theme.title()));
-    let mut state = TableState::default().with_selected(Some(app.overview.list.selected));
-    f.render_stateful_widget(table, area, &mut state);
+    let table = ListTable::new("", data.teams.len(), widths.to_vec())
+        .header(labels.to_vec(), theme)
+        .title(title);
+    app.overview
+        .list
+        .render_list(f, area, visible, row, table, theme);
 }
 
 fn render_team_detail(f: &mut Frame, area: Rect, team: &TeamHealth, theme: Theme) {

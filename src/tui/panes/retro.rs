@@ -4,7 +4,7 @@
 //! prep as Markdown next to the database (`retros/<sprint>.md`).
 
 use super::Outcome;
-use super::list::ListState;
+use super::list::{ListState, ListTable, Visible};
 pub use super::retro_facts::{FACTS, fact_rows, fact_value};
 use super::units::{fmt_day, truncate};
 use crate::metrics::retro::{PromptKind, RetroPrep};
@@ -52,6 +52,7 @@ impl RetroState {
             self.focus = Focus::Numbers;
         }
         self.rows = ListState::default();
+        self.sprints.invalidate();
         let n = self.visible_sprints().len();
         self.sprints.clamp(n);
     }
@@ -77,19 +78,27 @@ impl RetroState {
             .then_some(p.sprint.id)
     }
 
-    pub fn visible_sprints(&self) -> Vec<usize> {
-        self.data.as_ref().map_or_else(Vec::new, |d| {
-            self.sprints.visible(&d.sprints, |s| {
-                format!("{} {} {}", s.name, s.team.as_deref().unwrap_or(""), s.state)
-            })
+    pub fn visible_sprints(&self) -> Visible<'_> {
+        let Some(d) = &self.data else {
+            return Visible::none();
+        };
+        self.sprints.visible(&d.sprints, |s| {
+            format!("{} {} {}", s.name, s.team.as_deref().unwrap_or(""), s.state)
         })
     }
 
+    /// The rows behind the selected number that match the filter: built afresh on each call
+    /// (a few dozen at most), so not cached.
     pub fn visible_rows(&self) -> Vec<usize> {
         match self.prep() {
             Some(p) => {
                 let (_, rows) = fact_rows(p, self.numbers.selected);
-                self.rows.visible(&rows, |r| r.join(" "))
+                let shown = rows.iter().map(|r| self.rows.matches(&r.join(" ")));
+                shown
+                    .enumerate()
+                    .filter(|(_, m)| *m)
+                    .map(|(i, _)| i)
+                    .collect()
             }
             None => vec![],
         }
@@ -232,48 +241,43 @@ fn render_sprints(f: &mut Frame, area: Rect, state: &RetroState, data: &RetroDat
     let visible = state.visible_sprints();
     let wide = area.width >= 30;
     let chosen = state.chosen();
-    let rows = visible
-        .iter()
-        .filter_map(|i| data.sprints.get(*i))
-        .map(|s| {
-            let mark = if Some(s.id) == chosen { "●" } else { " " };
-            // Running and planned sprints are marked, never told apart by colour alone.
-            let (name, style) = match s.state.as_str() {
-                "active" => (format!("{} ▶", s.name), theme.accent()),
-                "future" => (format!("{} …", s.name), theme.muted()),
-                _ => (s.name.clone(), theme.base()),
-            };
-            let mut cells = vec![
-                Cell::from(Span::styled(mark, theme.accent())),
-                Cell::from(Span::styled(
-                    truncate(&name, if wide { 20 } else { 16 }),
-                    style,
-                )),
-            ];
-            if wide {
-                cells.push(Cell::from(Span::styled(
-                    s.start_at.format("%m-%d").to_string(),
-                    theme.muted(),
-                )));
-            }
-            Row::new(cells)
-        });
+    let row = |i: &usize| {
+        let Some(s) = data.sprints.get(*i) else {
+            return Row::default();
+        };
+        let mark = if Some(s.id) == chosen { "●" } else { " " };
+        // Running and planned sprints are marked, never told apart by colour alone.
+        let (name, style) = match s.state.as_str() {
+            "active" => (format!("{} ▶", s.name), theme.accent()),
+            "future" => (format!("{} …", s.name), theme.muted()),
+            _ => (s.name.clone(), theme.base()),
+        };
+        let mut cells = vec![
+            Cell::from(Span::styled(mark, theme.accent())),
+            Cell::from(Span::styled(
+                truncate(&name, if wide { 20 } else { 16 }),
+                style,
+            )),
+        ];
+        if wide {
+            cells.push(Cell::from(Span::styled(
+                s.start_at.format("%m-%d").to_string(),
+                theme.muted(),
+            )));
+        }
+        Row::new(cells)
+    };
     let mut widths = vec![Constraint::Length(1), Constraint::Min(8)];
     if wide {
         widths.push(Constraint::Length(5));
     }
-    let mut table = Table::new(rows, widths);
+    let mut table = ListTable::new("Sprints", data.sprints.len(), widths);
     if state.focus != Focus::Sprints {
         table = table.style(theme.muted());
     }
-    state.sprints.render_table(
-        f,
-        area,
-        table,
-        "Sprints",
-        (visible.len(), data.sprints.len()),
-        theme,
-    );
+    state
+        .sprints
+        .render_list(f, area, &visible, row, table, theme);
 }
 
 fn render_info(f: &mut Frame, area: Rect, state: &RetroState, p: &RetroPrep, theme: Theme) {
@@ -306,7 +310,8 @@ fn render_info(f: &mut Frame, area: Rect, state: &RetroState, p: &RetroPrep, the
 }
 
 fn render_facts(f: &mut Frame, area: Rect, state: &RetroState, p: &RetroPrep, theme: Theme) {
-    let rows = FACTS.iter().enumerate().map(|(i, name)| {
+    let row = |i: &usize| {
+        let i = *i;
         let value = fact_value(p, i);
         let style = match i {
             4 if !p.carried_over.items.is_empty() => theme.warn(),
@@ -321,24 +326,21 @@ fn render_facts(f: &mut Frame, area: Rect, state: &RetroState, p: &RetroPrep, th
             _ => theme.base(),
         };
         Row::new(vec![
-            Cell::from(*name),
+            Cell::from(FACTS[i]),
             Cell::from(Span::styled(value, style)),
         ])
-    });
-    let table = Table::new(rows, [Constraint::Length(21), Constraint::Min(10)]);
+    };
+    let facts: Vec<usize> = (0..FACTS.len()).collect();
+    let widths = vec![Constraint::Length(21), Constraint::Min(10)];
     if state.focus == Focus::Numbers {
-        state.numbers.render_table(
-            f,
-            area,
-            table,
-            "Numbers · Enter lists the rows",
-            (FACTS.len(), FACTS.len()),
-            theme,
-        );
+        let table = ListTable::new("Numbers · Enter lists the rows", FACTS.len(), widths);
+        state
+            .numbers
+            .render_list(f, area, &facts, row, table, theme);
     } else {
         // No cursor on the numbers until Enter moves there.
         f.render_widget(
-            table.block(
+            Table::new(facts.iter().map(row), widths).block(
                 Block::bordered()
                     .title(" Numbers ")
                     .title_style(theme.title()),
@@ -388,7 +390,10 @@ fn render_rows(f: &mut Frame, area: Rect, state: &RetroState, p: &RetroPrep, the
     let (header, rows) = fact_rows(p, fact);
     let visible = state.visible_rows();
     let title_width = usize::from(area.width.saturating_sub(44)).max(12);
-    let table_rows = visible.iter().filter_map(|i| rows.get(*i)).map(|r| {
+    let row = |i: &usize| {
+        let Some(r) = rows.get(*i) else {
+            return Row::default();
+        };
         Row::new(
             r.iter()
                 .enumerate()
@@ -401,21 +406,14 @@ fn render_rows(f: &mut Frame, area: Rect, state: &RetroState, p: &RetroPrep, the
                 })
                 .collect::<Vec<_>>(),
         )
-    });
-    let widths = [
+    };
+    let widths = vec![
         Constraint::Length(10),
         Constraint::Min(12),
         Constraint::Length(12),
         Constraint::Length(8),
         Constraint::Length(11),
     ];
-    let table = Table::new(table_rows, widths).header(Row::new(header).style(theme.title()));
-    state.rows.render_table(
-        f,
-        area,
-        table,
-        FACTS[fact],
-        (visible.len(), rows.len()),
-        theme,
-    );
+    let table = ListTable::new(FACTS[fact], rows.len(), widths).header(header.to_vec(), theme);
+    state.rows.render_list(f, area, &visible, row, table, theme);
 }

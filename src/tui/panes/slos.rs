@@ -3,7 +3,7 @@
 //! the ideal line, with the exclusions and planned peaks applied and the inputs behind it.
 
 use super::Outcome;
-use super::list::ListState;
+use super::list::{ListState, ListTable, Visible};
 use super::units::{fmt_pct, fmt_secs};
 use crate::report::human_span;
 use crate::tui::app::App;
@@ -32,21 +32,23 @@ impl SloState {
             self.detail = None;
         }
         self.data = Some(data);
+        self.list.invalidate();
         let n = self.visible().len();
         self.list.clamp(n);
     }
 
-    pub fn visible(&self) -> Vec<usize> {
-        self.data.as_ref().map_or_else(Vec::new, |d| {
-            self.list.visible(&d.slos, |s| {
-                format!(
-                    "{} {} {} {}",
-                    s.slo.name,
-                    s.slo.service.as_deref().unwrap_or(""),
-                    s.slo.team.as_deref().unwrap_or(""),
-                    s.alert.unwrap_or("")
-                )
-            })
+    pub fn visible(&self) -> Visible<'_> {
+        let Some(d) = &self.data else {
+            return Visible::none();
+        };
+        self.list.visible(&d.slos, |s| {
+            format!(
+                "{} {} {} {}",
+                s.slo.name,
+                s.slo.service.as_deref().unwrap_or(""),
+                s.slo.team.as_deref().unwrap_or(""),
+                s.alert.unwrap_or("")
+            )
         })
     }
 
@@ -73,19 +75,13 @@ impl SloState {
                 _ => Outcome::Ignored,
             };
         }
-        if self.list.navigate(action, self.visible().len()) {
-            return Outcome::Consumed;
-        }
-        match action {
-            Action::DrillDown => {
+        let n = self.visible().len();
+        match self.list.handle(action, n) {
+            Outcome::Ignored if action == Action::DrillDown => {
                 self.detail = self.selected().map(|s| s.slo.id);
                 Outcome::Consumed
             }
-            Action::Back if !self.list.filter.is_empty() => {
-                self.list.set_filter(String::new());
-                Outcome::Consumed
-            }
-            _ => Outcome::Ignored,
+            outcome => outcome,
         }
     }
 
@@ -93,17 +89,13 @@ impl SloState {
         if self.detail.is_some() {
             return vec![Action::Back];
         }
-        let mut a = vec![
+        self.list.valid_actions([
             Action::Up,
             Action::Down,
             Action::Top,
             Action::Bottom,
             Action::DrillDown,
-        ];
-        if !self.list.filter.is_empty() {
-            a.push(Action::Back);
-        }
-        a
+        ])
     }
 }
 
@@ -173,7 +165,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let wide = area.width >= 110;
     let visible = state.visible();
     let bar = if wide { 12 } else { 6 };
-    let rows = visible.iter().filter_map(|i| data.slos.get(*i)).map(|s| {
+    let row = |i: &usize| {
+        let Some(s) = data.slos.get(*i) else {
+            return Row::default();
+        };
         let r = &s.report;
         let mut cells = vec![
             Cell::from(s.slo.name.clone()),
@@ -202,7 +197,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             _ => fmt_secs(r.time_to_exhaustion_seconds),
         }));
         Row::new(cells)
-    });
+    };
     let mut header = vec!["SLO", "Target", "Budget left", "Burn"];
     let mut widths = vec![
         Constraint::Min(16),
@@ -216,15 +211,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     header.extend(["Alert", "Exhausts"]);
     widths.extend([Constraint::Length(10), Constraint::Length(8)]);
-    let table = Table::new(rows, widths).header(Row::new(header).style(theme.title()));
-    state.list.render_table(
-        f,
-        area,
-        table,
-        "SLOs",
-        (visible.len(), data.slos.len()),
-        theme,
-    );
+    let table = ListTable::new("SLOs", data.slos.len(), widths).header(header, theme);
+    state.list.render_list(f, area, &visible, row, table, theme);
 }
 
 fn render_detail(f: &mut Frame, area: Rect, row: &SloRow, t: Theme) {
