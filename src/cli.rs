@@ -156,6 +156,7 @@ pub enum ReportFormat {
 #[derive(Debug, Clone, Default, Args)]
 pub struct FilterArgs {
     /// Start of the range: an RFC 3339 date or date-time, or a span back from now such as 90d
+    /// (default: the 90 days before --until)
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
     /// End of the range (exclusive): RFC 3339 date or date-time, or a span back from now

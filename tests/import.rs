@@ -263,9 +263,10 @@ fn store_reads_see_imported_rows_with_ownership_filled_in() {
         d2.started_at,
         Some(Utc.with_ymd_and_hms(2024, 5, 3, 7, 58, 0).unwrap())
     );
-    assert!(
-        d2.started_at > Some(d2.finished_at),
-        "clock skew is kept, not refused"
+    assert_eq!(
+        d2.finished_at,
+        Utc.with_ymd_and_hms(2024, 5, 3, 8, 5, 0).unwrap(),
+        "offsets are converted before start and end are compared"
     );
 
     let changes = store.changes(&all, 0).unwrap();
@@ -846,4 +847,114 @@ fn people_are_pseudonymised_and_personal_data_redacted_before_storage() {
         .query_row("SELECT group_concat(value) FROM meta", [], |r| r.get(0))
         .unwrap_or_default();
     assert!(!everything.contains("Ada"));
+}
+
+/// Imports `bytes` written as `name` and returns the message.
+fn failure_of_bytes(name: &str, bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    import(&mut store, &[path]).unwrap_err().to_string()
+}
+
+#[test]
+fn a_file_that_is_not_utf8_names_its_line_and_the_fix() {
+    // "café" in Latin-1, as spreadsheets save it by default.
+    let mut csv = DEPLOY_HEADER.as_bytes().to_vec();
+    csv.extend_from_slice(b"d1,caf\xe9,production,success,,2024-05-02T10:00:00Z,abc\n");
+    let m = failure_of_bytes("deployments.csv", &csv);
+    assert_contains(
+        &m,
+        &[
+            "deployments.csv:2:",
+            "not valid UTF-8",
+            "save the file as UTF-8",
+        ],
+    );
+    assert!(!m.contains("Position"), "{m}");
+    let m = failure_of_bytes("deployments.csv", b"external_id,s\xe9rvice\n");
+    assert_contains(&m, &["deployments.csv:1:", "not valid UTF-8"]);
+    let mut jsonl = br#"{"external_id":"d1","service":"web","environment":"production","status":"success","finished_at":"2024-05-02T10:00:00Z"}"#.to_vec();
+    jsonl.extend_from_slice(b"\n{\"external_id\":\"d2\",\"service\":\"caf\xe9\"}\n");
+    let m = failure_of_bytes("deployments.jsonl", &jsonl);
+    assert_contains(&m, &["deployments.jsonl:2:", "not valid UTF-8"]);
+}
+
+#[test]
+fn an_unclosed_quote_is_named_where_it_opens() {
+    let m = failure(
+        "deployments.csv",
+        &format!(
+            "{DEPLOY_HEADER}d1,web,production,success,,2024-05-02T10:00:00Z,abc\n\
+             \"d2,web,production,success,,2024-05-02T10:00:00Z,abc\n\
+             d3,web,production,success,,2024-05-02T10:00:00Z,abc\n"
+        ),
+    );
+    assert_contains(&m, &["deployments.csv:3:", "never closed"]);
+    assert!(!m.contains("fields but the header"), "{m}");
+    // A quoted value over two lines, correctly closed, is not mistaken for one.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "deployments.csv",
+        &format!("{DEPLOY_HEADER}d1,web,production,success,,2024-05-02T10:00:00Z,\"abc\ndef\"\n"),
+    );
+    let mut store = Store::open_in_memory().unwrap();
+    assert_eq!(import(&mut store, &[path]).unwrap()[0].rows, 1);
+}
+
+#[test]
+fn a_start_after_its_end_is_refused_in_every_kind_that_has_both() {
+    let m = failure(
+        "deployments.csv",
+        &format!(
+            "{DEPLOY_HEADER}d1,web,production,success,2024-05-02T11:00:00Z,2024-05-02T10:00:00Z,abc\n"
+        ),
+    );
+    assert_contains(
+        &m,
+        &[
+            "deployments.csv:2: column 'started_at':",
+            "2024-05-02T11:00:00Z is after finished_at (2024-05-02T10:00:00Z)",
+        ],
+    );
+    let m = failure(
+        "incidents.csv",
+        "external_id,service,title,severity,created_at,resolved_at\n\
+         i1,web,Down,urgent,2024-05-02T12:00:00Z,2024-05-02T11:00:00Z\n",
+    );
+    assert_contains(
+        &m,
+        &["incidents.csv:2: column 'created_at':", "after resolved_at"],
+    );
+    let m = failure(
+        "pipeline_runs.csv",
+        "external_id,repo,workflow,started_at,finished_at\n\
+         r1,acme/api,ci,2024-05-02T12:00:00Z,2024-05-02T11:59:00Z\n",
+    );
+    assert_contains(&m, &["pipeline_runs.csv:2: column 'started_at':"]);
+    let m = failure(
+        "sprints.csv",
+        "external_id,board,name,start_at,end_at\n\
+         s1,PAY,Sprint 1,2024-05-10T17:00:00Z,2024-05-10T17:00:00Z\n",
+    );
+    assert_contains(
+        &m,
+        &["sprints.csv:2: column 'start_at':", "is not before end_at"],
+    );
+}
+
+#[test]
+fn a_start_equal_to_its_end_is_fine_where_the_end_is_inclusive() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "deployments.csv",
+        &format!(
+            "{DEPLOY_HEADER}d1,web,production,success,2024-05-02T10:00:00Z,2024-05-02T10:00:00Z,abc\n"
+        ),
+    );
+    let mut store = Store::open_in_memory().unwrap();
+    assert_eq!(import(&mut store, &[path]).unwrap()[0].inserted, 1);
 }

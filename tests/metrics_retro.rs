@@ -488,3 +488,46 @@ fn the_markdown_export_is_stable() {
     assert!(md.starts_with("# Retro: PAY Sprint 2\n"));
     insta::assert_snapshot!("retro_markdown", md);
 }
+
+#[test]
+fn left_from_the_last_retro_counts_only_items_still_open_when_prepared() {
+    let mut i = inputs();
+    // Two more follow-ups opened during the previous sprint: one closed after this sprint's
+    // close (day 20, before the prep on day 30), one closed after the prep.
+    i.actions.push(action(6, None, -4.0, None, Some(20.0)));
+    i.actions.push(action(7, None, -6.0, None, Some(40.0)));
+    let p = retro_prep(&i, day(30.0), &RetroParams::default(), &Versions::default()).unwrap();
+    let ids: Vec<i64> = p
+        .actions_left_from_last_retro
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(ids, [3, 7]);
+    assert!(p.actions_left_from_last_retro.iter().all(|a| !a.closed));
+    let stop = p
+        .prompts
+        .iter()
+        .find(|x| x.kind == PromptKind::Stop)
+        .expect("a stop prompt");
+    assert!(
+        stop.text
+            .contains("2 opened since the last retro are still open"),
+        "{}",
+        stop.text
+    );
+}
+
+#[test]
+fn prompt_texts_do_not_repeat_their_kind() {
+    let p = prep();
+    assert!(!p.prompts.is_empty());
+    for x in &p.prompts {
+        let first = x.text.split_whitespace().next().unwrap_or("");
+        assert!(
+            !["Start", "Stop", "Continue"].contains(&first),
+            "{} {}",
+            x.kind.label(),
+            x.text
+        );
+    }
+}

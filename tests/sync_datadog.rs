@@ -2,17 +2,22 @@
 //! published and recorded payloads (tests/fixtures/api/datadog), then the SLO metrics the
 //! synced samples feed.
 
-use plumb::config::{PrivacyConfig, Secret, SourceConfig, SourceKind};
+mod common;
+
+use common::{
+    Run, all, assert_synced, at, count, get, memory_store, mount_once, ok_json, ok_text, query,
+    served, source_at, written,
+};
+use plumb::config::{Secret, SourceConfig, SourceKind};
 use plumb::metrics::Versions;
 use plumb::metrics::slo::{SloParams, slo_report};
-use plumb::model::{Filter, Ownership, Timestamp};
-use plumb::privacy::Privacy;
+use plumb::model::Filter;
 use plumb::sources::auth::Auth;
 use plumb::sources::http::{HttpClient, HttpPolicy};
 use plumb::store::Store;
-use plumb::sync::{CancelFlag, SourceSummary, SyncEnv, SyncOptions, sync_source};
+use plumb::sync::SourceSummary;
 use serde_json::{Value, json};
-use wiremock::matchers::{header, method, path, path_regex, query_param};
+use wiremock::matchers::{header, method, path_regex, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// The two metric SLOs and the monitor SLO of the recorded SLO list.
@@ -26,23 +31,7 @@ const SINCE: &str = "2024-01-02T00:00:00Z";
 const BAD_BUCKET: i64 = 1_704_153_600;
 
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/api/datadog/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn query(request: &Request, key: &str) -> Option<String> {
-    request
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
+    common::fixture("datadog", name)
 }
 
 /// The history of the requested window: the recorded metric-SLO body with its 2-hour
@@ -56,7 +45,7 @@ fn history(request: &Request) -> ResponseTemplate {
         body["data"]["type"] = "monitor".into();
         body["data"]["from_ts"] = from.into();
         body["data"]["to_ts"] = to.into();
-        return ResponseTemplate::new(200).set_body_json(body);
+        return ok_json(body);
     }
     let mut body = fixture("get-slo-history.recorded.json");
     let starts: Vec<i64> = (from..to).step_by(7200).collect();
@@ -75,7 +64,7 @@ fn history(request: &Request) -> ResponseTemplate {
     series["denominator"]["values"] = json!(vec![1000.0; starts.len()]);
     body["data"]["from_ts"] = from.into();
     body["data"]["to_ts"] = to.into();
-    ResponseTemplate::new(200).set_body_json(body)
+    ok_json(body)
 }
 
 /// A full first page of 100 monitors: the two recorded ones, the first set to `Alert`,
@@ -131,20 +120,16 @@ fn events_pages() -> (Value, Value) {
 }
 
 async fn mount(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/api/v1/slo"))
+    get("/api/v1/slo")
         .and(query_param("offset", "0"))
         .and(header("DD-API-KEY", "dd-api"))
         .and(header("DD-APPLICATION-KEY", "dd-app"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("list-slos.recorded.json")))
+        .respond_with(ok_json(fixture("list-slos.recorded.json")))
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/slo"))
+    get("/api/v1/slo")
         .and(query_param("offset", "2"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(fixture("list-slos.recorded.page-2.json")),
-        )
+        .respond_with(ok_json(fixture("list-slos.recorded.page-2.json")))
         .mount(server)
         .await;
     Mock::given(method("GET"))
@@ -152,50 +137,39 @@ async fn mount(server: &MockServer) {
         .respond_with(history)
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/monitor"))
+    get("/api/v1/monitor")
         .and(query_param("page", "0"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(monitors_page()))
+        .respond_with(ok_json(monitors_page()))
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/monitor"))
+    get("/api/v1/monitor")
         .and(query_param("page", "1"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(fixture("list-monitors.recorded.page-2.json")),
-        )
+        .respond_with(ok_json(fixture("list-monitors.recorded.page-2.json")))
         .mount(server)
         .await;
     let (first, second) = events_pages();
     let after = |v: &Value| v["meta"]["page"]["after"].as_str().unwrap().to_string();
     let (after_1, after_2) = (after(&first), after(&second));
-    Mock::given(method("GET"))
-        .and(path("/api/v2/events"))
+    get("/api/v2/events")
         .and(query_param("page[cursor]", after_1.as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(second))
+        .respond_with(ok_json(second))
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v2/events"))
+    get("/api/v2/events")
         .and(query_param("page[cursor]", after_2.as_str()))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(fixture("search-events.page-3-empty.json")),
-        )
+        .respond_with(ok_json(fixture("search-events.page-3-empty.json")))
         .mount(server)
         .await;
     // The first page: any request without a cursor (lower priority than the two above).
-    Mock::given(method("GET"))
-        .and(path("/api/v2/events"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(first))
+    get("/api/v2/events")
+        .respond_with(ok_json(first))
         .with_priority(10)
         .mount(server)
         .await;
 }
 
 fn source(server: &MockServer) -> SourceConfig {
-    let mut source = SourceConfig::new("dd", SourceKind::Datadog);
-    source.base_url = Some(server.uri());
-    source.token_env = Some("DD_API_KEY".into());
+    let mut source = source_at(server, "dd", SourceKind::Datadog, "DD_API_KEY");
     source.app_key_env = Some("DD_APP_KEY".into());
     source
 }
@@ -210,21 +184,8 @@ async fn sync(store: &mut Store, source: &SourceConfig, since: Option<&str>) -> 
         HttpPolicy::for_source(source),
     )
     .unwrap();
-    let ownership = Ownership::default();
-    let privacy = Privacy::with_key(vec![5; 32], &PrivacyConfig::default());
-    let options = SyncOptions {
-        full: false,
-        since: since.map(at),
-        now: at(NOW),
-    };
-    let cancel = CancelFlag::default();
-    let env = SyncEnv {
-        ownership: &ownership,
-        privacy: &privacy,
-        options: &options,
-        cancel: &cancel,
-    };
-    sync_source(store, source, &client, env, &mut |_| {}).await
+    let run = Run::at(NOW).since(since).key(5);
+    run.sync(store, source, &client).await
 }
 
 /// external_id, triggered_at, resolved_at, resolved_by, severity, title
@@ -237,34 +198,17 @@ type AlertRow = (
     String,
 );
 
-fn count(store: &Store, sql: &str) -> i64 {
-    store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
-fn written(summary: &SourceSummary) -> u64 {
-    summary.resources.iter().map(|r| r.written).sum()
-}
-
 #[tokio::test]
 async fn slos_history_monitors_and_events_feed_the_slo_and_alert_tables() {
-    let server = MockServer::start().await;
-    mount(&server).await;
-    let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let (server, source, mut store) = served(mount, source).await;
     let summary = sync(&mut store, &source, Some(SINCE)).await;
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    assert_synced(&summary);
 
     // SLOs: both list pages, target of the primary timeframe as a fraction.
-    let slos: Vec<(String, f64, i64, String)> = store
-        .conn()
-        .prepare(
-            "SELECT external_id, target, window_days, window_kind FROM slos ORDER BY external_id",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let slos: Vec<(String, f64, i64, String)> = all(
+        store.conn(),
+        "SELECT external_id, target, window_days, window_kind FROM slos ORDER BY external_id",
+    );
     let ids: Vec<&str> = slos.iter().map(|s| s.0.as_str()).collect();
     assert_eq!(ids, [METRIC_SLO, METRIC_SLO_2, MONITOR_SLO]);
     assert!((slos[0].1 - 0.90).abs() < 1e-9);
@@ -350,26 +294,11 @@ async fn slos_history_monitors_and_events_feed_the_slo_and_alert_tables() {
 
     // Alerts: the 2022 episode from the events (triggered, recovered 13 s later), the
     // monitor still firing now, and the warning of the second monitor.
-    let alerts: Vec<AlertRow> = store
-        .conn()
-        .prepare(
-            "SELECT external_id, triggered_at, resolved_at, resolved_by, severity, title
+    let alerts: Vec<AlertRow> = all(
+        store.conn(),
+        "SELECT external_id, triggered_at, resolved_at, resolved_by, severity, title
              FROM alerts ORDER BY triggered_at, external_id",
-        )
-        .unwrap()
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    );
     assert_eq!(alerts.len(), 3, "{alerts:?}");
     let triggered = at("2022-06-20T17:07:17Z").timestamp();
     assert_eq!(alerts[0].0, format!("monitor/34822915@{triggered}"));
@@ -406,17 +335,14 @@ async fn slos_history_monitors_and_events_feed_the_slo_and_alert_tables() {
 
 #[tokio::test]
 async fn a_second_sync_with_nothing_new_writes_no_rows() {
-    let server = MockServer::start().await;
-    mount(&server).await;
-    let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let (_server, source, mut store) = served(mount, source).await;
     let first = sync(&mut store, &source, Some(SINCE)).await;
-    assert!(!first.failed(), "{:?}", first.resources);
+    assert_synced(&first);
     assert!(written(&first) > 0);
     let rows = count(&store, "SELECT count(*) FROM slo_samples")
         + count(&store, "SELECT count(*) FROM alerts");
     let again = sync(&mut store, &source, None).await;
-    assert!(!again.failed(), "{:?}", again.resources);
+    assert_synced(&again);
     assert_eq!(written(&again), 0, "{:?}", again.resources);
     let after = count(&store, "SELECT count(*) FROM slo_samples")
         + count(&store, "SELECT count(*) FROM alerts");
@@ -427,17 +353,17 @@ async fn a_second_sync_with_nothing_new_writes_no_rows() {
 async fn malformed_history_keeps_earlier_data_and_the_resumed_sync_ends_with_the_same_rows() {
     let server = MockServer::start().await;
     // The first window of the second SLO answers truncated JSON once.
-    Mock::given(method("GET"))
-        .and(path(format!("/api/v1/slo/{METRIC_SLO_2}/history")))
-        .and(query_param("from_ts", "1704153600"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"data": {"series": {"ti"#))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    mount_once(
+        &server,
+        get(format!("/api/v1/slo/{METRIC_SLO_2}/history"))
+            .and(query_param("from_ts", "1704153600")),
+        ok_text(r#"{"data": {"series": {"ti"#),
+        1,
+    )
+    .await;
     mount(&server).await;
     let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let broken = sync(&mut store, &source, Some(SINCE)).await;
     let error = broken
         .resources
@@ -461,7 +387,7 @@ async fn malformed_history_keeps_earlier_data_and_the_resumed_sync_ends_with_the
     assert_eq!(count(&store, "SELECT count(*) FROM alerts"), 3);
 
     let resumed = sync(&mut store, &source, None).await;
-    assert!(!resumed.failed(), "{:?}", resumed.resources);
+    assert_synced(&resumed);
     assert_eq!(
         count(&store, "SELECT count(*) FROM slo_samples"),
         24 + 24 + 2
@@ -495,7 +421,7 @@ async fn a_rejected_key_names_the_source_and_its_variable() {
         .mount(&server)
         .await;
     let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let summary = sync(&mut store, &source, Some(SINCE)).await;
     assert!(summary.failed());
     let error = summary.resources[0].error.clone().unwrap();
@@ -515,49 +441,43 @@ async fn a_rejected_key_names_the_source_and_its_variable() {
 async fn a_429_with_datadog_rate_limit_headers_is_waited_out() {
     let server = MockServer::start().await;
     // Datadog's headers: the reset is in seconds from now.
-    Mock::given(method("GET"))
-        .and(path("/api/v1/monitor"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("X-RateLimit-Limit", "100")
-                .insert_header("X-RateLimit-Period", "10")
-                .insert_header("X-RateLimit-Remaining", "0")
-                .insert_header("X-RateLimit-Reset", "1"),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    mount_once(
+        &server,
+        get("/api/v1/monitor"),
+        ResponseTemplate::new(429)
+            .insert_header("X-RateLimit-Limit", "100")
+            .insert_header("X-RateLimit-Period", "10")
+            .insert_header("X-RateLimit-Remaining", "0")
+            .insert_header("X-RateLimit-Reset", "1"),
+        1,
+    )
+    .await;
     mount(&server).await;
     let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let summary = sync(&mut store, &source, Some(SINCE)).await;
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    assert_synced(&summary);
     assert!(summary.http.rate_limit_waits >= 1, "{:?}", summary.http);
     assert_eq!(count(&store, "SELECT count(*) FROM alerts"), 3);
 }
 
 #[tokio::test]
 async fn a_monitor_back_to_ok_resolves_its_open_episode() {
-    let server = MockServer::start().await;
-    mount(&server).await;
-    let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let (server, source, mut store) = served(mount, source).await;
     let first = sync(&mut store, &source, Some(SINCE)).await;
-    assert!(!first.failed(), "{:?}", first.resources);
+    assert_synced(&first);
     // The firing monitor recovered at 21:30 (derived from the same recorded page).
     let mut page = monitors_page();
     page[0]["overall_state"] = "OK".into();
     page[0]["overall_state_modified"] = "2024-01-03T21:30:00+00:00".into();
-    Mock::given(method("GET"))
-        .and(path("/api/v1/monitor"))
+    get("/api/v1/monitor")
         .and(query_param("page", "0"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page))
+        .respond_with(ok_json(page))
         .with_priority(1)
         .mount(&server)
         .await;
     let second = sync(&mut store, &source, None).await;
-    assert!(!second.failed(), "{:?}", second.resources);
+    assert_synced(&second);
     let monitors = second
         .resources
         .iter()
@@ -583,14 +503,11 @@ async fn a_monitor_back_to_ok_resolves_its_open_episode() {
 /// A first sync asked for a year of history (`--nocapture` shows the figures).
 #[tokio::test]
 async fn cold_sync_reads_at_most_ninety_days_of_history_one_request_per_day() {
-    let server = MockServer::start().await;
-    mount(&server).await;
-    let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let (server, source, mut store) = served(mount, source).await;
     let started = std::time::Instant::now();
     let summary = sync(&mut store, &source, Some("2023-01-03T00:00:00Z")).await;
     let elapsed = started.elapsed();
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    assert_synced(&summary);
     let history = server
         .received_requests()
         .await

@@ -1,19 +1,24 @@
 //! GitHub connector end to end against a local fake server answering with GitHub's published
 //! example payloads (tests/fixtures/api/github) and real headers (Link, ETag, rate limits).
 
-use plumb::config::{DeploySignal, PrivacyConfig, Secret, SourceConfig, SourceKind};
+mod common;
+
+use common::{
+    Run, all, assert_synced, at, count_rows, dump, get, memory_store, ok_json_with, only_error,
+    row, source_at, token_client,
+};
+use plumb::config::{DeploySignal, SourceConfig, SourceKind};
 use plumb::metrics::Period;
 use plumb::metrics::ci::{CiParams, ci_report};
 use plumb::metrics::dora::{DoraParams, dora_report};
-use plumb::model::{Filter, Ownership, Timestamp};
+use plumb::model::{Filter, Ownership};
 use plumb::privacy::Privacy;
-use plumb::sources::http::{HttpClient, HttpPolicy};
 use plumb::store::Store;
-use plumb::sync::{CancelFlag, SourceSummary, SyncEnv, SyncEvent, SyncOptions, sync_source};
+use plumb::sync::{CancelFlag, SourceSummary};
 use serde_json::Value;
 use std::time::Duration;
-use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::{header, query_param, query_param_is_missing};
+use wiremock::{MockServer, ResponseTemplate};
 
 /// state, merge_sha, first_commit_at, opened_at, merged_at, additions, deletions, author,
 /// title, team, labels
@@ -38,24 +43,18 @@ const MERGE_SHA: &str = "e5bd3914e2e596debea16f433f57875b5b90bcd6";
 const DEPLOYED_SHA: &str = "a84d88e7554fc1fa21bcbc4efae3c782a70d2b9d";
 
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/api/github/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    common::fixture("github", name)
 }
 
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
+/// GitHub's rate-limit headers, as in the description's examples.
+const RATE_LIMIT: &[(&str, &str)] = &[
+    ("x-ratelimit-limit", "5000"),
+    ("x-ratelimit-remaining", "4999"),
+    ("x-ratelimit-reset", "4102444800"),
+];
 
 fn json(body: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(body)
-        // GitHub's rate-limit headers, as in the description's examples.
-        .insert_header("x-ratelimit-limit", "5000")
-        .insert_header("x-ratelimit-remaining", "4999")
-        .insert_header("x-ratelimit-reset", "4102444800")
+    ok_json_with(body, RATE_LIMIT)
 }
 
 /// The second PR page: the published PR with another number, updated later and not merged.
@@ -88,16 +87,14 @@ async fn mount_github(server: &MockServer) {
         (format!("/repos/{REPO}/issues"), "\"issues-1\""),
         (format!("/repos/{REPO}/milestones"), "\"milestones-1\""),
     ] {
-        Mock::given(method("GET"))
-            .and(path(p))
+        get(p)
             .and(header("If-None-Match", tag))
             .respond_with(ResponseTemplate::new(304))
             .with_priority(1)
             .mount(server)
             .await;
     }
-    Mock::given(method("GET"))
-        .and(path(&pulls))
+    get(&pulls)
         .and(query_param("state", "all"))
         .and(query_param_is_missing("page"))
         .respond_with(
@@ -107,8 +104,7 @@ async fn mount_github(server: &MockServer) {
         )
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(&pulls))
+    get(&pulls)
         .and(query_param("page", "2"))
         .respond_with(json(&prs))
         .mount(server)
@@ -116,13 +112,11 @@ async fn mount_github(server: &MockServer) {
     let detail = fixture("get-pull-request.json");
     // Only the merged PR costs per-PR requests: the one closed unmerged is written from the
     // list alone.
-    Mock::given(method("GET"))
-        .and(path(format!("{pulls}/1347")))
+    get(format!("{pulls}/1347"))
         .respond_with(json(&detail))
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{pulls}/1347/commits")))
+    get(format!("{pulls}/1347/commits"))
         .respond_with(json(&fixture("list-pull-request-commits.json")))
         .mount(server)
         .await;
@@ -135,8 +129,7 @@ async fn mount_github(server: &MockServer) {
         {"id": 81, "user": {"login": "octocat"}, "state": "COMMENTED",
          "submitted_at": "2011-04-15T08:00:00Z"}
     ]);
-    Mock::given(method("GET"))
-        .and(path(format!("{pulls}/1347/reviews")))
+    get(format!("{pulls}/1347/reviews"))
         .respond_with(json(&reviews))
         .mount(server)
         .await;
@@ -155,8 +148,7 @@ async fn mount_deployments(server: &MockServer) {
     later["created_at"] = "2012-07-21T09:00:00Z".into();
     later["url"] = "https://api.github.com/repos/octocat/example/deployments/2".into();
     let deployments = Value::Array(vec![later, published[0].clone()]);
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{REPO}/deployments")))
+    get(format!("/repos/{REPO}/deployments"))
         .respond_with(json(&deployments).insert_header("etag", "\"deployments-1\""))
         .mount(server)
         .await;
@@ -164,8 +156,7 @@ async fn mount_deployments(server: &MockServer) {
     let mut later_statuses = statuses.clone();
     later_statuses[0]["created_at"] = "2012-07-21T09:30:00Z".into();
     for (id, body) in [(1, statuses), (2, later_statuses)] {
-        Mock::given(method("GET"))
-            .and(path(format!("/repos/{REPO}/deployments/{id}/statuses")))
+        get(format!("/repos/{REPO}/deployments/{id}/statuses"))
             .respond_with(json(&body))
             .mount(server)
             .await;
@@ -174,13 +165,12 @@ async fn mount_deployments(server: &MockServer) {
     let mut merge = comparison["commits"][0].clone();
     merge["sha"] = MERGE_SHA.into();
     comparison["commits"].as_array_mut().unwrap().push(merge);
-    Mock::given(method("GET"))
-        .and(path(format!(
-            "/repos/{REPO}/compare/{DEPLOYED_SHA}...{MERGE_SHA}"
-        )))
-        .respond_with(json(&comparison))
-        .mount(server)
-        .await;
+    get(format!(
+        "/repos/{REPO}/compare/{DEPLOYED_SHA}...{MERGE_SHA}"
+    ))
+    .respond_with(json(&comparison))
+    .mount(server)
+    .await;
 }
 
 /// The published (queued) run, and a run derived from it that passed on its second attempt
@@ -196,8 +186,7 @@ async fn mount_runs(server: &MockServer) {
     rerun["updated_at"] = "2020-01-22T20:00:00Z".into();
     runs["workflow_runs"].as_array_mut().unwrap().push(rerun);
     runs["total_count"] = 2.into();
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{REPO}/actions/runs")))
+    get(format!("/repos/{REPO}/actions/runs"))
         .respond_with(json(&runs).insert_header("etag", "\"runs-1\""))
         .mount(server)
         .await;
@@ -212,8 +201,7 @@ async fn mount_runs(server: &MockServer) {
     failed["completed_at"] = "2020-01-22T19:45:00Z".into();
     jobs["jobs"] = Value::Array(vec![failed, passed]);
     jobs["total_count"] = 2.into();
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{REPO}/actions/runs/30433643/jobs")))
+    get(format!("/repos/{REPO}/actions/runs/30433643/jobs"))
         .and(query_param("filter", "all"))
         .respond_with(json(&jobs))
         .mount(server)
@@ -239,8 +227,7 @@ async fn mount_issues_and_milestones(server: &MockServer) {
     let mut sev = labels.clone();
     sev["name"] = "sev2".into();
     incident["labels"] = Value::Array(vec![labels, sev]);
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{REPO}/issues")))
+    get(format!("/repos/{REPO}/issues"))
         .and(query_param("labels", "incident"))
         .respond_with(
             json(&Value::Array(vec![issues[0].clone(), incident.clone()]))
@@ -249,17 +236,14 @@ async fn mount_issues_and_milestones(server: &MockServer) {
         .mount(server)
         .await;
     let milestones = Value::Array(vec![issues[0]["milestone"].clone()]);
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{REPO}/milestones")))
+    get(format!("/repos/{REPO}/milestones"))
         .respond_with(json(&milestones).insert_header("etag", "\"milestones-1\""))
         .mount(server)
         .await;
 }
 
 fn source(server: &MockServer) -> SourceConfig {
-    let mut s = SourceConfig::new("gh", SourceKind::Github);
-    s.base_url = Some(server.uri());
-    s.token_env = Some("GH_TOKEN".into());
+    let mut s = source_at(server, "gh", SourceKind::Github, "GH_TOKEN");
     s.repos = vec![REPO.into()];
     s
 }
@@ -273,7 +257,7 @@ fn ownership() -> Ownership {
 }
 
 fn privacy() -> Privacy {
-    Privacy::with_key(vec![7; 32], &PrivacyConfig::default())
+    common::privacy(7)
 }
 
 async fn sync(
@@ -291,84 +275,58 @@ async fn sync_configured(
     cancel: &CancelFlag,
     stop_after_first_page: bool,
 ) -> SourceSummary {
-    let mut policy = HttpPolicy::for_source(&source);
-    policy.initial_backoff = Duration::from_millis(5);
-    let client = HttpClient::new(&source, Some(Secret::new("ghp_test")), policy).unwrap();
-    // Deployment changes are compared for deployments synced since the cursor, on the store's
-    // clock: the run's `now` is the real one.
-    let options = SyncOptions {
-        full: false,
-        since: None,
-        now: chrono::Utc::now(),
-    };
+    let client = token_client(&source, "ghp_test", Some(Duration::from_millis(5)));
     // A history long enough to reach the 2011–2020 example payloads.
     source.history = plumb::config::HumanDuration::from_days(365 * 20);
-    let (ownership, privacy) = (ownership(), privacy());
-    let env = SyncEnv {
-        ownership: &ownership,
-        privacy: &privacy,
-        options: &options,
-        cancel,
-    };
-    let mut on_event = |e: &SyncEvent<'_>| {
-        if stop_after_first_page && matches!(e, SyncEvent::Page { .. }) {
-            cancel.cancel();
-        }
-    };
-    sync_source(store, &source, &client, env, &mut on_event).await
+    // Deployment changes are compared for deployments synced since the cursor, on the store's
+    // clock: the run's `now` is the real one.
+    let run = Run::new(chrono::Utc::now())
+        .owned_by(ownership())
+        .cancel(cancel, stop_after_first_page);
+    run.sync(store, &source, &client).await
 }
 
 /// Every synced row without store ids and sync times, for comparing two stores.
 fn rows(store: &Store) -> Vec<String> {
-    let mut out = Vec::new();
-    for (table, cols) in [
-        (
-            "changes",
-            "repo, service, team, title, author, state, merge_sha, first_commit_at, opened_at, first_review_at, merged_at, additions, deletions, labels",
-        ),
-        (
-            "deployments",
-            "service, team, environment, status, started_at, finished_at, commit_sha",
-        ),
-        (
-            "pipeline_runs",
-            "repo, workflow, branch, commit_sha, status, conclusion, attempt, queued_at, started_at, finished_at",
-        ),
-        ("deployment_changes", "deployment_id, change_id"),
-        (
-            "jobs",
-            "name, status, conclusion, attempt, started_at, finished_at",
-        ),
-        (
-            "incidents",
-            "service, team, severity, severity_original, title, status, created_at, resolved_at",
-        ),
-        (
-            "milestones",
-            "name, team, description, status, start_at, due_at, completed_at",
-        ),
-    ] {
-        let sql = format!("SELECT external_id, url, {cols} FROM {table} ORDER BY external_id");
-        let mut stmt = store.conn().prepare(&sql).unwrap();
-        let n = stmt.column_count();
-        let mut q = stmt.query([]).unwrap();
-        while let Some(r) = q.next().unwrap() {
-            let vals: Vec<String> = (0..n)
-                .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                .collect();
-            out.push(format!("{table}: {}", vals.join(" | ")));
-        }
-    }
-    out
+    dump(
+        store,
+        &[
+            (
+                "changes",
+                "repo, service, team, title, author, state, merge_sha, first_commit_at, opened_at, first_review_at, merged_at, additions, deletions, labels",
+            ),
+            (
+                "deployments",
+                "service, team, environment, status, started_at, finished_at, commit_sha",
+            ),
+            (
+                "pipeline_runs",
+                "repo, workflow, branch, commit_sha, status, conclusion, attempt, queued_at, started_at, finished_at",
+            ),
+            ("deployment_changes", "deployment_id, change_id"),
+            (
+                "jobs",
+                "name, status, conclusion, attempt, started_at, finished_at",
+            ),
+            (
+                "incidents",
+                "service, team, severity, severity_original, title, status, created_at, resolved_at",
+            ),
+            (
+                "milestones",
+                "name, team, description, status, start_at, due_at, completed_at",
+            ),
+        ],
+    )
 }
 
 #[tokio::test]
 async fn every_resource_becomes_rows_that_feed_dora_ci_and_incidents() {
     let server = MockServer::start().await;
     mount_github(&server).await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let summary = sync(&mut store, &server, &CancelFlag::default(), false).await;
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    assert_synced(&summary);
     assert_eq!(
         summary.pages(),
         7,
@@ -382,15 +340,9 @@ async fn every_resource_becomes_rows_that_feed_dora_ci_and_incidents() {
     assert_eq!(summary.http.requests, 13);
 
     let conn = store.conn();
-    let (state, merge_sha, first_commit, opened, merged, adds, dels, author, title, team, labels): ChangeRow = conn
-        .query_row(
-            "SELECT state, merge_sha, first_commit_at, opened_at, merged_at, additions, deletions,
+    let (state, merge_sha, first_commit, opened, merged, adds, dels, author, title, team, labels): ChangeRow = row(conn, "SELECT state, merge_sha, first_commit_at, opened_at, merged_at, additions, deletions,
                     author, title, team, labels
-             FROM changes WHERE external_id = 'octocat/Hello-World#1347'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?)),
-        )
-        .unwrap();
+             FROM changes WHERE external_id = 'octocat/Hello-World#1347'");
     assert_eq!(state, "merged");
     assert_eq!(merge_sha.as_deref(), Some(MERGE_SHA));
     assert_eq!(first_commit, at("2011-04-14T16:00:49Z").timestamp());
@@ -416,33 +368,18 @@ async fn every_resource_becomes_rows_that_feed_dora_ci_and_incidents() {
         at("2011-04-15T09:00:00Z").timestamp(),
         "the author's own earlier comment is not a review"
     );
-    let (state2, sha2, adds2): (String, Option<String>, Option<i64>) = conn
-        .query_row(
-            "SELECT state, merge_sha, additions FROM changes
+    let (state2, sha2, adds2): (String, Option<String>, Option<i64>) = row(
+        conn,
+        "SELECT state, merge_sha, additions FROM changes
              WHERE external_id = 'octocat/Hello-World#1348'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
+    );
     assert_eq!((state2.as_str(), sha2, adds2), ("closed", None, None));
 
-    let dep: (String, String, String, i64, String, Option<String>) = conn
-        .query_row(
-            "SELECT service, environment, status, finished_at, external_id, url FROM deployments
+    let dep: (String, String, String, i64, String, Option<String>) = row(
+        conn,
+        "SELECT service, environment, status, finished_at, external_id, url FROM deployments
              WHERE external_id = 'octocat/Hello-World/deployments/1'",
-            [],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
-        )
-        .unwrap();
+    );
     assert_eq!(dep.0, "hello");
     assert_eq!((dep.1.as_str(), dep.2.as_str()), ("production", "success"));
     assert_eq!(dep.3, at("2012-07-20T01:19:13Z").timestamp());
@@ -450,14 +387,11 @@ async fn every_resource_becomes_rows_that_feed_dora_ci_and_incidents() {
         dep.5.as_deref(),
         Some("https://example.com/deployment/42/output")
     );
-    let link: (String, String) = conn
-        .query_row(
-            "SELECT d.external_id, c.external_id FROM deployment_changes dc
+    let link: (String, String) = row(
+        conn,
+        "SELECT d.external_id, c.external_id FROM deployment_changes dc
              JOIN deployments d ON d.id = dc.deployment_id JOIN changes c ON c.id = dc.change_id",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    );
     assert_eq!(
         link,
         (
@@ -467,13 +401,10 @@ async fn every_resource_becomes_rows_that_feed_dora_ci_and_incidents() {
         "the compare lists the published commit (no PR) and PR 1347's merge commit"
     );
 
-    let attempts: Vec<(String, i64, Option<String>)> = conn
-        .prepare("SELECT external_id, attempt, conclusion FROM pipeline_runs ORDER BY external_id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let attempts: Vec<(String, i64, Option<String>)> = all(
+        conn,
+        "SELECT external_id, attempt, conclusion FROM pipeline_runs ORDER BY external_id",
+    );
     assert_eq!(
         attempts,
         [
@@ -490,16 +421,11 @@ async fn every_resource_becomes_rows_that_feed_dora_ci_and_incidents() {
             ),
         ]
     );
-    let jobs: Vec<(String, i64, String, String)> = conn
-        .prepare(
-            "SELECT j.name, j.attempt, j.conclusion, r.external_id FROM jobs j
+    let jobs: Vec<(String, i64, String, String)> = all(
+        conn,
+        "SELECT j.name, j.attempt, j.conclusion, r.external_id FROM jobs j
              JOIN pipeline_runs r ON r.id = j.pipeline_run_id ORDER BY j.attempt",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    );
     assert_eq!(
         jobs,
         [
@@ -518,13 +444,10 @@ async fn every_resource_becomes_rows_that_feed_dora_ci_and_incidents() {
         ]
     );
 
-    let incident: (String, String, String, String, String, i64) = conn
-        .query_row(
-            "SELECT service, severity, severity_original, status, title, resolved_at FROM incidents",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-        )
-        .unwrap();
+    let incident: (String, String, String, String, String, i64) = row(
+        conn,
+        "SELECT service, severity, severity_original, status, title, resolved_at FROM incidents",
+    );
     assert_eq!(
         (
             incident.0.as_str(),
@@ -536,11 +459,7 @@ async fn every_resource_becomes_rows_that_feed_dora_ci_and_incidents() {
     );
     assert!(!incident.4.contains("jane@example.com"), "{}", incident.4);
     assert_eq!(incident.5, at("2012-07-21T14:00:00Z").timestamp());
-    let milestone: (String, String, i64) = conn
-        .query_row("SELECT name, status, due_at FROM milestones", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .unwrap();
+    let milestone: (String, String, i64) = row(conn, "SELECT name, status, due_at FROM milestones");
     assert_eq!(
         milestone,
         (
@@ -579,12 +498,12 @@ async fn every_resource_becomes_rows_that_feed_dora_ci_and_incidents() {
 async fn a_second_sync_with_nothing_changed_sends_conditional_requests_and_writes_nothing() {
     let server = MockServer::start().await;
     mount_github(&server).await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let first = sync(&mut store, &server, &CancelFlag::default(), false).await;
-    assert!(!first.failed(), "{:?}", first.resources);
+    assert_synced(&first);
     let before = rows(&store);
     let second = sync(&mut store, &server, &CancelFlag::default(), false).await;
-    assert!(!second.failed(), "{:?}", second.resources);
+    assert_synced(&second);
     assert_eq!(second.written(), 0);
     assert_eq!(
         second.http.requests, 5,
@@ -605,20 +524,19 @@ async fn a_second_sync_with_nothing_changed_sends_conditional_requests_and_write
 async fn a_sync_interrupted_after_the_first_page_resumes_to_the_same_rows() {
     let server = MockServer::start().await;
     mount_github(&server).await;
-    let mut whole = Store::open_in_memory().unwrap();
+    let mut whole = memory_store();
     sync(&mut whole, &server, &CancelFlag::default(), false).await;
 
-    let mut resumed = Store::open_in_memory().unwrap();
+    let mut resumed = memory_store();
     let cancel = CancelFlag::default();
     let first = sync(&mut resumed, &server, &cancel, true).await;
     assert!(first.cancelled);
     assert_eq!(first.pages(), 1);
-    let count = |s: &Store| -> i64 {
-        s.conn()
-            .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
-            .unwrap()
-    };
-    assert_eq!(count(&resumed), 1, "only the first page was written");
+    assert_eq!(
+        count_rows(&resumed, "changes"),
+        1,
+        "only the first page was written"
+    );
     let second = sync(&mut resumed, &server, &CancelFlag::default(), false).await;
     assert!(
         !second.failed() && !second.cancelled,
@@ -629,7 +547,7 @@ async fn a_sync_interrupted_after_the_first_page_resumes_to_the_same_rows() {
         second.resources[0].pages, 1,
         "the PR list resumed at page 2"
     );
-    assert_eq!(count(&resumed), 2);
+    assert_eq!(count_rows(&resumed, "changes"), 2);
     assert_eq!(rows(&resumed), rows(&whole));
 }
 
@@ -650,8 +568,7 @@ async fn releases_as_the_deploy_signal_become_deployments_compared_by_tag() {
     draft["id"] = 3.into();
     draft["tag_name"] = "v1.2.0".into();
     draft["draft"] = true.into();
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{REPO}/releases")))
+    get(format!("/repos/{REPO}/releases"))
         .respond_with(json(&Value::Array(vec![
             draft,
             later,
@@ -661,16 +578,15 @@ async fn releases_as_the_deploy_signal_become_deployments_compared_by_tag() {
         .await;
     let mut comparison = fixture("compare-two-commits.json");
     comparison["commits"][0]["sha"] = MERGE_SHA.into();
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{REPO}/compare/v1.0.0...{MERGE_SHA}")))
+    get(format!("/repos/{REPO}/compare/v1.0.0...{MERGE_SHA}"))
         .respond_with(json(&comparison))
         .mount(&server)
         .await;
     let mut source = source(&server);
     source.deploy_signal = DeploySignal::Releases;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let summary = sync_configured(&mut store, source, &CancelFlag::default(), false).await;
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    assert_synced(&summary);
     let requests = server.received_requests().await.unwrap();
     assert!(
         !requests
@@ -678,17 +594,11 @@ async fn releases_as_the_deploy_signal_become_deployments_compared_by_tag() {
             .any(|r| r.url.path().ends_with("/deployments")),
         "the Deployments API is not read"
     );
-    let deployments: Vec<(String, String, i64, Option<String>)> = store
-        .conn()
-        .prepare(
-            "SELECT external_id, environment, finished_at, commit_sha FROM deployments
+    let deployments: Vec<(String, String, i64, Option<String>)> = all(
+        store.conn(),
+        "SELECT external_id, environment, finished_at, commit_sha FROM deployments
              ORDER BY finished_at",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    );
     assert_eq!(
         deployments,
         [
@@ -722,8 +632,7 @@ async fn releases_as_the_deploy_signal_become_deployments_compared_by_tag() {
 async fn a_malformed_jobs_page_keeps_the_runs_page_unwritten_and_names_the_endpoint() {
     let server = MockServer::start().await;
     mount_github(&server).await;
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{REPO}/actions/runs/30433643/jobs")))
+    get(format!("/repos/{REPO}/actions/runs/30433643/jobs"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_raw("{\"total_count\": 2, \"jobs\": [{", "application/json"),
@@ -731,11 +640,9 @@ async fn a_malformed_jobs_page_keeps_the_runs_page_unwritten_and_names_the_endpo
         .with_priority(1)
         .mount(&server)
         .await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let summary = sync(&mut store, &server, &CancelFlag::default(), false).await;
-    let errors: Vec<_> = summary.errors().collect();
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    let (resource, message) = errors[0];
+    let (resource, message) = only_error(&summary, "only the malformed jobs page fails");
     assert_eq!(resource, "octocat/Hello-World:runs");
     assert!(
         message.contains(
@@ -743,12 +650,7 @@ async fn a_malformed_jobs_page_keeps_the_runs_page_unwritten_and_names_the_endpo
         ),
         "{message}"
     );
-    let count = |table: &str| -> i64 {
-        store
-            .conn()
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
-    };
+    let count = |table: &str| count_rows(&store, table);
     assert_eq!((count("pipeline_runs"), count("jobs")), (0, 0));
     assert_eq!(
         (count("changes"), count("incidents"), count("milestones")),

@@ -1,18 +1,23 @@
 //! GitLab connector end to end against a local fake server answering with GitLab's published
 //! example payloads (tests/fixtures/api/gitlab) and its headers (`Link`, `ETag`, `RateLimit-*`).
 
-use plumb::config::{HumanDuration, PrivacyConfig, Secret, SourceConfig, SourceKind};
+mod common;
+
+use common::{
+    Run, all, assert_synced, at, count_rows, dump, get, memory_store, mount_once, ok_json_with,
+    ok_text, only_error, row, source_at, token_client,
+};
+use plumb::config::{HumanDuration, SourceConfig, SourceKind};
 use plumb::metrics::Period;
 use plumb::metrics::ci::{CiParams, ci_report};
 use plumb::metrics::dora::{DoraParams, dora_report};
-use plumb::model::{Filter, Ownership, Timestamp};
+use plumb::model::{Filter, Ownership};
 use plumb::privacy::Privacy;
-use plumb::sources::http::{HttpClient, HttpPolicy};
 use plumb::store::Store;
-use plumb::sync::{CancelFlag, SourceSummary, SyncEnv, SyncEvent, SyncOptions, sync_source};
+use plumb::sync::{CancelFlag, SourceSummary};
 use serde_json::{Value, json};
 use std::time::Duration;
-use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
+use wiremock::matchers::{header, method, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const PROJECT: &str = "group/app";
@@ -26,24 +31,18 @@ type RunRow = (String, String, Option<String>, i64, Option<i64>);
 type DeploymentRow = (String, String, String, i64, i64, Option<String>);
 
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/api/gitlab/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    common::fixture("gitlab", name)
 }
 
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
+/// GitLab's rate-limit headers (IETF draft names, reset in epoch seconds).
+const RATE_LIMIT: &[(&str, &str)] = &[
+    ("ratelimit-limit", "2000"),
+    ("ratelimit-remaining", "1999"),
+    ("ratelimit-reset", "4102444800"),
+];
 
 fn json_response(body: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(body)
-        // GitLab's rate-limit headers (IETF draft names, reset in epoch seconds).
-        .insert_header("ratelimit-limit", "2000")
-        .insert_header("ratelimit-remaining", "1999")
-        .insert_header("ratelimit-reset", "4102444800")
+    ok_json_with(body, RATE_LIMIT)
 }
 
 /// The first page of merge requests: the published one with another iid, updated later and
@@ -72,14 +71,20 @@ async fn mount_gitlab(server: &MockServer) {
     mount_merge_requests(server).await;
     mount_deployments(server).await;
     mount_pipelines(server).await;
-    Mock::given(method("GET"))
-        .and(path(format!("/api/v4/projects/{ID}/milestones")))
+    get(format!("/api/v4/projects/{ID}/milestones"))
         .respond_with(
             json_response(&fixture("list-project-milestones.json"))
                 .insert_header("etag", "W/\"ms-1\""),
         )
         .mount(server)
         .await;
+}
+
+/// A fake GitLab answering every request of the source, and an empty store.
+async fn served() -> (MockServer, Store) {
+    let server = MockServer::start().await;
+    mount_gitlab(&server).await;
+    (server, memory_store())
 }
 
 /// 304 to the conditional requests of a later sync.
@@ -90,8 +95,7 @@ async fn mount_not_modified(server: &MockServer) {
         ("pipelines", "W/\"pipes-1\""),
         ("milestones", "W/\"ms-1\""),
     ] {
-        Mock::given(method("GET"))
-            .and(path(format!("/api/v4/projects/{ID}/{resource}")))
+        get(format!("/api/v4/projects/{ID}/{resource}"))
             .and(header("If-None-Match", tag))
             .respond_with(ResponseTemplate::new(304))
             .with_priority(1)
@@ -108,8 +112,7 @@ async fn mount_merge_requests(server: &MockServer) {
          &updated_after=1998-10-06T00%3A00%3A00Z&per_page=100&page=2",
         list(server, "merge_requests")
     );
-    Mock::given(method("GET"))
-        .and(path(&mrs_path))
+    get(&mrs_path)
         .and(header("PRIVATE-TOKEN", "glpat_test"))
         .and(query_param_is_missing("page"))
         .respond_with(
@@ -120,14 +123,12 @@ async fn mount_merge_requests(server: &MockServer) {
         )
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(&mrs_path))
+    get(&mrs_path)
         .and(query_param("page", "2"))
         .respond_with(json_response(&mrs))
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{mrs_path}/1/commits")))
+    get(format!("{mrs_path}/1/commits"))
         .respond_with(json_response(&fixture("list-merge-request-commits.json")))
         .mount(server)
         .await;
@@ -149,29 +150,26 @@ async fn mount_deployments(server: &MockServer) {
     staging["status"] = "success".into();
     staging["environment"]["name"] = "staging".into();
     deployments.as_array_mut().unwrap().push(staging);
-    Mock::given(method("GET"))
-        .and(path(format!("/api/v4/projects/{ID}/deployments")))
+    get(format!("/api/v4/projects/{ID}/deployments"))
         .and(query_param("order_by", "updated_at"))
         .respond_with(json_response(&deployments).insert_header("etag", "W/\"deps-1\""))
         .mount(server)
         .await;
     // "Returns a response using the same format" as the merge request list (deployments.md).
-    Mock::given(method("GET"))
-        .and(path(format!(
-            "/api/v4/projects/{ID}/deployments/41/merge_requests"
-        )))
-        .and(query_param("state", "merged"))
-        .respond_with(json_response(&fixture("list-project-merge-requests.json")))
-        .mount(server)
-        .await;
+    get(format!(
+        "/api/v4/projects/{ID}/deployments/41/merge_requests"
+    ))
+    .and(query_param("state", "merged"))
+    .respond_with(json_response(&fixture("list-project-merge-requests.json")))
+    .mount(server)
+    .await;
 }
 
 async fn mount_pipelines(server: &MockServer) {
     // Pipeline 47 finished (published as `pending`); 48 stays pending.
     let mut pipelines = fixture("list-project-pipelines.json");
     pipelines[0]["status"] = "success".into();
-    Mock::given(method("GET"))
-        .and(path(format!("/api/v4/projects/{ID}/pipelines")))
+    get(format!("/api/v4/projects/{ID}/pipelines"))
         .respond_with(json_response(&pipelines).insert_header("etag", "W/\"pipes-1\""))
         .mount(server)
         .await;
@@ -189,8 +187,7 @@ async fn mount_pipelines(server: &MockServer) {
         retries.push(retry);
     }
     jobs.as_array_mut().unwrap().extend(retries);
-    Mock::given(method("GET"))
-        .and(path(format!("/api/v4/projects/{ID}/pipelines/47/jobs")))
+    get(format!("/api/v4/projects/{ID}/pipelines/47/jobs"))
         .and(query_param("include_retried", "true"))
         .respond_with(json_response(&jobs))
         .mount(server)
@@ -198,9 +195,7 @@ async fn mount_pipelines(server: &MockServer) {
 }
 
 fn source(server: &MockServer) -> SourceConfig {
-    let mut s = SourceConfig::new("gl", SourceKind::Gitlab);
-    s.base_url = Some(server.uri());
-    s.token_env = Some("GL_TOKEN".into());
+    let mut s = source_at(server, "gl", SourceKind::Gitlab, "GL_TOKEN");
     s.projects = vec![PROJECT.into()];
     // Long enough to reach the 2013–2018 example payloads.
     s.history = HumanDuration::from_days(365 * 20);
@@ -216,7 +211,7 @@ fn ownership() -> Ownership {
 }
 
 fn privacy() -> Privacy {
-    Privacy::with_key(vec![5; 32], &PrivacyConfig::default())
+    common::privacy(5)
 }
 
 async fn sync_with(
@@ -227,27 +222,13 @@ async fn sync_with(
     stop_after_first_page: bool,
 ) -> SourceSummary {
     let source = source(server);
-    let mut policy = HttpPolicy::for_source(&source);
-    policy.initial_backoff = Duration::from_millis(5);
-    let client = HttpClient::new(&source, Some(Secret::new("glpat_test")), policy).unwrap();
-    let options = SyncOptions {
-        full,
-        since: None,
-        now: at("2018-10-01T00:00:00Z"),
-    };
-    let (ownership, privacy) = (ownership(), privacy());
-    let env = SyncEnv {
-        ownership: &ownership,
-        privacy: &privacy,
-        options: &options,
-        cancel,
-    };
-    let mut on_event = |e: &SyncEvent<'_>| {
-        if stop_after_first_page && matches!(e, SyncEvent::Page { .. }) {
-            cancel.cancel();
-        }
-    };
-    sync_source(store, &source, &client, env, &mut on_event).await
+    let client = token_client(&source, "glpat_test", Some(Duration::from_millis(5)));
+    let run = Run::at("2018-10-01T00:00:00Z")
+        .full(full)
+        .owned_by(ownership())
+        .key(5)
+        .cancel(cancel, stop_after_first_page);
+    run.sync(store, &source, &client).await
 }
 
 async fn sync(store: &mut Store, server: &MockServer) -> SourceSummary {
@@ -256,57 +237,42 @@ async fn sync(store: &mut Store, server: &MockServer) -> SourceSummary {
 
 /// Every synced row without store ids and sync times, for comparing two stores.
 fn rows(store: &Store) -> Vec<String> {
-    let mut out = Vec::new();
-    for (table, cols) in [
-        (
-            "changes",
-            "repo, service, team, title, author, state, merge_sha, first_commit_at, opened_at, merged_at, labels",
-        ),
-        (
-            "deployments",
-            "service, team, environment, status, started_at, finished_at, commit_sha",
-        ),
-        (
-            "pipeline_runs",
-            "repo, workflow, branch, commit_sha, event, status, conclusion, attempt, queued_at, started_at, finished_at",
-        ),
-        (
-            "jobs",
-            "name, status, conclusion, attempt, started_at, finished_at",
-        ),
-        (
-            "milestones",
-            "name, team, description, status, start_at, due_at, completed_at",
-        ),
-    ] {
-        let sql = format!("SELECT external_id, url, {cols} FROM {table} ORDER BY external_id");
-        let mut stmt = store.conn().prepare(&sql).unwrap();
-        let n = stmt.column_count();
-        let mut q = stmt.query([]).unwrap();
-        while let Some(r) = q.next().unwrap() {
-            let vals: Vec<String> = (0..n)
-                .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                .collect();
-            out.push(format!("{table}: {}", vals.join(" | ")));
-        }
-    }
-    out
+    dump(
+        store,
+        &[
+            (
+                "changes",
+                "repo, service, team, title, author, state, merge_sha, first_commit_at, opened_at, merged_at, labels",
+            ),
+            (
+                "deployments",
+                "service, team, environment, status, started_at, finished_at, commit_sha",
+            ),
+            (
+                "pipeline_runs",
+                "repo, workflow, branch, commit_sha, event, status, conclusion, attempt, queued_at, started_at, finished_at",
+            ),
+            (
+                "jobs",
+                "name, status, conclusion, attempt, started_at, finished_at",
+            ),
+            (
+                "milestones",
+                "name, team, description, status, start_at, due_at, completed_at",
+            ),
+        ],
+    )
 }
 
 fn count(store: &Store, table: &str) -> i64 {
-    store
-        .conn()
-        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-        .unwrap()
+    count_rows(store, table)
 }
 
 #[tokio::test]
 async fn merge_requests_deployments_pipelines_and_milestones_feed_dora_and_ci() {
-    let server = MockServer::start().await;
-    mount_gitlab(&server).await;
-    let mut store = Store::open_in_memory().unwrap();
+    let (server, mut store) = served().await;
     let summary = sync(&mut store, &server).await;
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    assert_synced(&summary);
     assert_eq!(
         summary.pages(),
         5,
@@ -347,27 +313,12 @@ async fn merge_requests_deployments_pipelines_and_milestones_feed_dora_and_ci() 
         String,
         String,
         String,
-    ) = conn
-        .query_row(
-            "SELECT state, merge_sha, first_commit_at, opened_at, merged_at, author, title, team,
+    ) = row(
+        conn,
+        "SELECT state, merge_sha, first_commit_at, opened_at, merged_at, author, title, team,
                     labels
              FROM changes WHERE external_id = 'group/app!1'",
-            [],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                ))
-            },
-        )
-        .unwrap();
+    );
     assert_eq!(merged.0, "merged");
     assert_eq!(merged.1.as_deref(), Some(MERGED_SHA));
     assert_eq!(
@@ -380,14 +331,11 @@ async fn merge_requests_deployments_pipelines_and_milestones_feed_dora_and_ci() 
     assert_eq!(merged.5, privacy().person("admin"));
     assert_eq!((merged.6.as_str(), merged.7.as_str()), ("test1", "web"));
     assert_eq!(merged.8, "[\"Community contribution\",\"Manage\"]");
-    let closed: (String, Option<String>, Option<i64>, Option<i64>, String) = conn
-        .query_row(
-            "SELECT state, merge_sha, merged_at, first_commit_at, title FROM changes
+    let closed: (String, Option<String>, Option<i64>, Option<i64>, String) = row(
+        conn,
+        "SELECT state, merge_sha, merged_at, first_commit_at, title FROM changes
              WHERE external_id = 'group/app!2'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .unwrap();
+    );
     assert_eq!(
         closed,
         (
@@ -399,25 +347,11 @@ async fn merge_requests_deployments_pipelines_and_milestones_feed_dora_and_ci() 
         )
     );
 
-    let deployments: Vec<DeploymentRow> = conn
-        .prepare(
-            "SELECT external_id, service, status, started_at, finished_at, url FROM deployments
+    let deployments: Vec<DeploymentRow> = all(
+        conn,
+        "SELECT external_id, service, status, started_at, finished_at, url FROM deployments
              ORDER BY external_id",
-        )
-        .unwrap()
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    );
     assert_eq!(
         deployments.len(),
         2,
@@ -441,18 +375,11 @@ async fn merge_requests_deployments_pipelines_and_milestones_feed_dora_and_ci() 
         "the deploy job's finish"
     );
 
-    let runs: Vec<RunRow> = conn
-        .prepare(
-            "SELECT external_id, status, conclusion, attempt, finished_at FROM pipeline_runs
+    let runs: Vec<RunRow> = all(
+        conn,
+        "SELECT external_id, status, conclusion, attempt, finished_at FROM pipeline_runs
              ORDER BY external_id",
-        )
-        .unwrap()
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    );
     assert_eq!(
         runs,
         vec![
@@ -479,13 +406,10 @@ async fn merge_requests_deployments_pipelines_and_milestones_feed_dora_and_ci() 
             ),
         ]
     );
-    let jobs: Vec<(String, Option<String>, i64)> = conn
-        .prepare("SELECT name, conclusion, attempt FROM jobs ORDER BY external_id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let jobs: Vec<(String, Option<String>, i64)> = all(
+        conn,
+        "SELECT name, conclusion, attempt FROM jobs ORDER BY external_id",
+    );
     assert_eq!(
         jobs,
         vec![
@@ -496,22 +420,10 @@ async fn merge_requests_deployments_pipelines_and_milestones_feed_dora_and_ci() 
         ]
     );
 
-    let milestone: (String, String, String, i64, i64, Option<i64>) = conn
-        .query_row(
-            "SELECT name, team, status, start_at, due_at, completed_at FROM milestones",
-            [],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
-        )
-        .unwrap();
+    let milestone: (String, String, String, i64, i64, Option<i64>) = row(
+        conn,
+        "SELECT name, team, status, start_at, due_at, completed_at FROM milestones",
+    );
     assert_eq!(
         milestone,
         (
@@ -557,14 +469,12 @@ async fn merge_requests_deployments_pipelines_and_milestones_feed_dora_and_ci() 
 
 #[tokio::test]
 async fn a_second_sync_with_nothing_changed_sends_conditional_requests_and_writes_nothing() {
-    let server = MockServer::start().await;
-    mount_gitlab(&server).await;
-    let mut store = Store::open_in_memory().unwrap();
+    let (server, mut store) = served().await;
     let first = sync(&mut store, &server).await;
-    assert!(!first.failed(), "{:?}", first.resources);
+    assert_synced(&first);
     let before = rows(&store);
     let second = sync(&mut store, &server).await;
-    assert!(!second.failed(), "{:?}", second.resources);
+    assert_synced(&second);
     assert_eq!(second.written(), 0);
     assert_eq!(
         second.http.requests, 4,
@@ -577,14 +487,12 @@ async fn a_second_sync_with_nothing_changed_sends_conditional_requests_and_write
 
 #[tokio::test]
 async fn a_full_sync_rereads_everything_unconditionally_without_doubling_rows() {
-    let server = MockServer::start().await;
-    mount_gitlab(&server).await;
-    let mut store = Store::open_in_memory().unwrap();
+    let (server, mut store) = served().await;
     sync(&mut store, &server).await;
     let before = rows(&store);
     let seen = server.received_requests().await.unwrap().len();
     let full = sync_with(&mut store, &server, true, &CancelFlag::default(), false).await;
-    assert!(!full.failed(), "{:?}", full.resources);
+    assert_synced(&full);
     assert_eq!(full.http.not_modified, 0);
     assert_eq!(full.pages(), 5);
     assert_eq!(full.written(), 0, "the same payloads change nothing");
@@ -602,10 +510,10 @@ async fn a_full_sync_rereads_everything_unconditionally_without_doubling_rows() 
 async fn a_sync_interrupted_after_the_first_page_resumes_to_the_same_rows() {
     let server = MockServer::start().await;
     mount_gitlab(&server).await;
-    let mut whole = Store::open_in_memory().unwrap();
+    let mut whole = memory_store();
     sync(&mut whole, &server).await;
 
-    let mut resumed = Store::open_in_memory().unwrap();
+    let mut resumed = memory_store();
     let cancel = CancelFlag::default();
     let first = sync_with(&mut resumed, &server, false, &cancel, true).await;
     assert!(first.cancelled);
@@ -632,20 +540,17 @@ async fn a_sync_interrupted_after_the_first_page_resumes_to_the_same_rows() {
 async fn a_malformed_page_is_not_written_names_its_endpoint_and_is_read_again() {
     let server = MockServer::start().await;
     // Page 2 of the merge requests is cut off once, then served whole.
-    Mock::given(method("GET"))
-        .and(path(format!("/api/v4/projects/{ID}/merge_requests")))
-        .and(query_param("page", "2"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("[{\"id\": 1, \"iid\": 1, \"ti"))
-        .up_to_n_times(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    mount_once(
+        &server,
+        get(format!("/api/v4/projects/{ID}/merge_requests")).and(query_param("page", "2")),
+        ok_text("[{\"id\": 1, \"iid\": 1, \"ti"),
+        2,
+    )
+    .await;
     mount_gitlab(&server).await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let first = sync(&mut store, &server).await;
-    let errors: Vec<_> = first.errors().collect();
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    let (resource, message) = errors[0];
+    let (resource, message) = only_error(&first, "only the malformed page fails");
     assert_eq!(resource, "group/app:merge_requests");
     assert!(
         message.contains("GET /api/v4/projects/group%2Fapp/merge_requests?")
@@ -657,7 +562,7 @@ async fn a_malformed_page_is_not_written_names_its_endpoint_and_is_read_again() 
     assert_eq!(count(&store, "deployments"), 2, "other resources go on");
 
     let second = sync(&mut store, &server).await;
-    assert!(!second.failed(), "{:?}", second.resources);
+    assert_synced(&second);
     assert_eq!(second.resources[0].pages, 1, "resumed at page 2");
     assert_eq!(count(&store, "changes"), 2);
 }
@@ -671,15 +576,9 @@ async fn unauthorized_names_the_source_and_the_token_variable() {
         )
         .mount(&server)
         .await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let summary = sync(&mut store, &server).await;
-    let errors: Vec<_> = summary.errors().collect();
-    assert_eq!(
-        errors.len(),
-        1,
-        "a rejected token skips the rest: {errors:?}"
-    );
-    let (resource, message) = errors[0];
+    let (resource, message) = only_error(&summary, "a rejected token skips the rest");
     assert_eq!(resource, "group/app:merge_requests");
     assert!(
         message.contains("`gl`") && message.contains("GL_TOKEN"),
@@ -696,23 +595,20 @@ async fn unauthorized_names_the_source_and_the_token_variable() {
 #[tokio::test]
 async fn a_429_with_retry_after_is_waited_out_then_the_sync_succeeds() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("/api/v4/projects/{ID}/merge_requests")))
-        .and(query_param_is_missing("page"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "1")
-                .insert_header("ratelimit-remaining", "0"),
-        )
-        .up_to_n_times(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    mount_once(
+        &server,
+        get(format!("/api/v4/projects/{ID}/merge_requests")).and(query_param_is_missing("page")),
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "1")
+            .insert_header("ratelimit-remaining", "0"),
+        2,
+    )
+    .await;
     mount_gitlab(&server).await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let started = std::time::Instant::now();
     let summary = sync(&mut store, &server).await;
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    assert_synced(&summary);
     assert!(started.elapsed() >= Duration::from_millis(900));
     assert_eq!(summary.http.rate_limit_waits, 1);
     assert_eq!(count(&store, "changes"), 2);

@@ -2,31 +2,27 @@
 //! PagerDuty's published services example (tests/fixtures/api/pagerduty) and GitHub's
 //! rate-limit headers as its description defines them (tests/fixtures/api/github).
 
-use plumb::config::{PrivacyConfig, Secret, SourceConfig, SourceKind};
-use plumb::model::Ownership;
-use plumb::privacy::Privacy;
+mod common;
+
+use common::{
+    Run, all, get, memory_store, mount_once, mount_status, ok_json, only_error, source_at,
+};
+use plumb::config::{Secret, SourceConfig, SourceKind};
 use plumb::sources::SourceError;
 use plumb::sources::http::{Fetched, HttpClient, HttpPolicy};
 use plumb::store::Store;
-use plumb::sync::{CancelFlag, SourceSummary, SyncEnv, SyncOptions, cursor, sync_source};
+use plumb::sync::{SourceSummary, cursor};
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::{method, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn services() -> Value {
-    let path = format!(
-        "{}/tests/fixtures/api/pagerduty/list-services.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    common::fixture("pagerduty", "list-services.json")
 }
 
 fn source(server: &MockServer) -> SourceConfig {
-    let mut s = SourceConfig::new("pd-eu", SourceKind::Pagerduty);
-    s.base_url = Some(server.uri());
-    s.token_env = Some("PD_EU_TOKEN".into());
-    s
+    source_at(server, "pd-eu", SourceKind::Pagerduty, "PD_EU_TOKEN")
 }
 
 /// Short backoffs keep the retry tests fast.
@@ -39,42 +35,17 @@ fn client(server: &MockServer) -> HttpClient {
 }
 
 async fn sync(store: &mut Store, server: &MockServer) -> SourceSummary {
-    let source = source(server);
-    let client = client(server);
-    let ownership = Ownership::default();
-    let privacy = Privacy::with_key(vec![1; 32], &PrivacyConfig::default());
-    let now = "2016-01-01T00:00:00Z".parse().unwrap();
-    let options = SyncOptions {
-        full: false,
-        since: None,
-        now,
-    };
-    let cancel = CancelFlag::default();
-    let env = SyncEnv {
-        ownership: &ownership,
-        privacy: &privacy,
-        options: &options,
-        cancel: &cancel,
-    };
-    sync_source(store, &source, &client, env, &mut |_| {}).await
+    let run = Run::at("2016-01-01T00:00:00Z").key(1);
+    run.sync(store, &source(server), &client(server)).await
 }
 
 #[tokio::test]
 async fn unauthorized_names_the_source_and_the_token_variable() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
-    let mut store = Store::open_in_memory().unwrap();
+    mount_status(&server, 401).await;
+    let mut store = memory_store();
     let summary = sync(&mut store, &server).await;
-    let errors: Vec<_> = summary.errors().collect();
-    assert_eq!(
-        errors.len(),
-        1,
-        "a rejected token skips the other resources: {errors:?}"
-    );
-    let (resource, message) = errors[0];
+    let (resource, message) = only_error(&summary, "a rejected token skips the other resources");
     assert_eq!(resource, "services");
     assert!(
         message.contains("pd-eu") && message.contains("PD_EU_TOKEN"),
@@ -93,16 +64,15 @@ async fn unauthorized_names_the_source_and_the_token_variable() {
 #[tokio::test]
 async fn too_many_requests_waits_for_retry_after_then_succeeds() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/services"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/services"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(services()))
+    mount_once(
+        &server,
+        get("/services"),
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+        1,
+    )
+    .await;
+    get("/services")
+        .respond_with(ok_json(services()))
         .mount(&server)
         .await;
     let client = client(&server);
@@ -124,16 +94,9 @@ async fn too_many_requests_waits_for_retry_after_then_succeeds() {
 #[tokio::test]
 async fn a_server_error_is_retried_then_succeeds() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/services"))
-        .respond_with(ResponseTemplate::new(500))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/services"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(services()))
+    mount_once(&server, get("/services"), ResponseTemplate::new(500), 1).await;
+    get("/services")
+        .respond_with(ok_json(services()))
         .mount(&server)
         .await;
     let client = client(&server);
@@ -147,10 +110,7 @@ async fn a_server_error_is_retried_then_succeeds() {
 #[tokio::test]
 async fn other_client_errors_are_not_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(404))
-        .mount(&server)
-        .await;
+    mount_status(&server, 404).await;
     let client = client(&server);
     let err = client.get("/services/NOPE", None).await.unwrap_err();
     assert!(
@@ -167,18 +127,16 @@ async fn a_truncated_page_is_not_written_and_earlier_rows_stay() {
     let mut first = services();
     first["limit"] = 1.into();
     first["more"] = true.into();
-    Mock::given(method("GET"))
-        .and(path("/services"))
+    get("/services")
         .and(query_param("offset", "0"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&first))
+        .respond_with(ok_json(&first))
         .mount(&server)
         .await;
     let mut second = services();
     second["services"][0]["id"] = "PSECOND".into();
     second["services"][0]["name"] = "Second Service".into();
     let text = serde_json::to_string(&second).unwrap();
-    Mock::given(method("GET"))
-        .and(path("/services"))
+    get("/services")
         .and(query_param("offset", "1"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -186,7 +144,7 @@ async fn a_truncated_page_is_not_written_and_earlier_rows_stay() {
         )
         .mount(&server)
         .await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let summary = sync(&mut store, &server).await;
     let (resource, message) = summary.errors().next().expect("an error");
     assert_eq!(resource, "services");
@@ -223,22 +181,19 @@ async fn a_truncated_page_is_not_written_and_earlier_rows_stay() {
 async fn a_spent_rate_limit_waits_for_its_reset_then_succeeds() {
     let server = MockServer::start().await;
     let reset = chrono::Utc::now().timestamp() + 2;
-    Mock::given(method("GET"))
-        .and(path("/services"))
-        .respond_with(
-            ResponseTemplate::new(403)
-                .insert_header("x-ratelimit-limit", "5000")
-                .insert_header("x-ratelimit-remaining", "0")
-                .insert_header("x-ratelimit-reset", reset.to_string().as_str())
-                .set_body_json(serde_json::json!({"message": "API rate limit exceeded"})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/services"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(services()))
+    mount_once(
+        &server,
+        get("/services"),
+        ResponseTemplate::new(403)
+            .insert_header("x-ratelimit-limit", "5000")
+            .insert_header("x-ratelimit-remaining", "0")
+            .insert_header("x-ratelimit-reset", reset.to_string().as_str())
+            .set_body_json(serde_json::json!({"message": "API rate limit exceeded"})),
+        1,
+    )
+    .await;
+    get("/services")
+        .respond_with(ok_json(services()))
         .mount(&server)
         .await;
     let client = client(&server);
@@ -296,8 +251,7 @@ fn client_with_timeout(server: &MockServer, timeout: Duration, retries: u32) -> 
 #[tokio::test]
 async fn a_slow_answer_is_retried_then_reported_as_a_timeout_naming_the_endpoint() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/services"))
+    get("/services")
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(services())
@@ -332,20 +286,17 @@ async fn a_slow_answer_is_retried_then_reported_as_a_timeout_naming_the_endpoint
 #[tokio::test]
 async fn a_timeout_followed_by_a_prompt_answer_succeeds() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/services"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(services())
-                .set_delay(Duration::from_millis(600)),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/services"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(services()))
+    mount_once(
+        &server,
+        get("/services"),
+        ResponseTemplate::new(200)
+            .set_body_json(services())
+            .set_delay(Duration::from_millis(600)),
+        1,
+    )
+    .await;
+    get("/services")
+        .respond_with(ok_json(services()))
         .mount(&server)
         .await;
     let client = client_with_timeout(&server, Duration::from_millis(100), 2);
@@ -362,10 +313,9 @@ async fn mount_two_service_pages(server: &MockServer) {
     let mut first = services();
     first["limit"] = 1.into();
     first["more"] = true.into();
-    Mock::given(method("GET"))
-        .and(path("/services"))
+    get("/services")
         .and(query_param("offset", "0"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&first))
+        .respond_with(ok_json(&first))
         .mount(server)
         .await;
     let mut second = services();
@@ -373,23 +323,18 @@ async fn mount_two_service_pages(server: &MockServer) {
     second["services"][0]["name"] = "Second Service".into();
     second["offset"] = 1.into();
     second["more"] = false.into();
-    Mock::given(method("GET"))
-        .and(path("/services"))
+    get("/services")
         .and(query_param("offset", "1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&second))
+        .respond_with(ok_json(&second))
         .mount(server)
         .await;
 }
 
 fn service_rows(store: &Store) -> Vec<(String, String, Option<String>, Option<String>)> {
-    store
-        .conn()
-        .prepare("SELECT external_id, name, team, url FROM services ORDER BY external_id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    all(
+        store.conn(),
+        "SELECT external_id, name, team, url FROM services ORDER BY external_id",
+    )
 }
 
 /// The sync is dropped (as when the process is killed) while its second page is in flight;
@@ -398,20 +343,19 @@ fn service_rows(store: &Store) -> Vec<(String, String, Option<String>, Option<St
 async fn a_sync_killed_mid_way_then_resumed_ends_with_the_same_rows() {
     let server = MockServer::start().await;
     mount_two_service_pages(&server).await;
-    let mut whole = Store::open_in_memory().unwrap();
+    let mut whole = memory_store();
     sync(&mut whole, &server).await;
     assert_eq!(service_rows(&whole).len(), 2);
 
     // The next answer to the second page hangs far longer than the kill below.
-    Mock::given(method("GET"))
-        .and(path("/services"))
-        .and(query_param("offset", "1"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(20)))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    let mut killed = Store::open_in_memory().unwrap();
+    mount_once(
+        &server,
+        get("/services").and(query_param("offset", "1")),
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(20)),
+        1,
+    )
+    .await;
+    let mut killed = memory_store();
     let outcome =
         tokio::time::timeout(Duration::from_millis(500), sync(&mut killed, &server)).await;
     assert!(outcome.is_err(), "the sync was still running when killed");

@@ -3,20 +3,20 @@
 //! built from the fields of `ListAlertsResponse`/`BaseAlert`/`AlertReport` and `AlertLog` in
 //! Opsgenie's OpenAPI description; the response headers are the published ones.
 
-use plumb::config::{PrivacyConfig, Secret, SourceConfig, SourceKind};
-use plumb::model::{Ownership, Timestamp};
-use plumb::privacy::Privacy;
-use plumb::sources::http::{HttpClient, HttpPolicy};
+mod common;
+
+use common::{
+    Run, assert_synced, at, get, memory_store, mount_once, ok_json, ok_text, only_error, row,
+    source_at, token_client,
+};
+use plumb::config::{SourceConfig, SourceKind};
+use plumb::model::Ownership;
 use plumb::store::Store;
-use plumb::sync::{CancelFlag, SourceSummary, SyncEnv, SyncEvent, SyncOptions, sync_source};
+use plumb::sync::{CancelFlag, SourceSummary};
 use serde_json::{Value, json};
 use std::time::Duration;
-use wiremock::matchers::{header, method, path, query_param};
+use wiremock::matchers::{header, method, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
 
 fn ms(s: &str) -> i64 {
     at(s).timestamp_millis()
@@ -37,7 +37,7 @@ fn response(body: &Value, server: &MockServer, next: Option<&str>) -> ResponseTe
     );
     let documented: Value =
         serde_json::from_str(&std::fs::read_to_string(headers_path).unwrap()).unwrap();
-    let mut r = ResponseTemplate::new(200).set_body_json(body);
+    let mut r = ok_json(body);
     for name in documented.as_object().unwrap().keys() {
         let value = match name.as_str() {
             "X-Request-ID" => "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9".to_string(),
@@ -119,8 +119,7 @@ fn alert_c() -> Value {
 
 async fn mount_opsgenie(server: &MockServer) {
     let first = format!("createdAt>={}", ms(FIRST_WINDOW));
-    Mock::given(method("GET"))
-        .and(path("/v2/alerts"))
+    get("/v2/alerts")
         .and(header("Authorization", "GenieKey og_test"))
         .and(query_param("query", first.as_str()))
         .and(query_param("offset", "0"))
@@ -137,16 +136,14 @@ async fn mount_opsgenie(server: &MockServer) {
         ))
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/alerts"))
+    get("/v2/alerts")
         .and(query_param("query", first.as_str()))
         .and(query_param("offset", "2"))
         .respond_with(response(&page(vec![alert_c()], server, None), server, None))
         .mount(server)
         .await;
     // A later pass starts at the open alert.
-    Mock::given(method("GET"))
-        .and(path("/v2/alerts"))
+    get("/v2/alerts")
         .and(query_param(
             "query",
             format!("createdAt>={}", ms(OPEN_CREATED)).as_str(),
@@ -168,19 +165,15 @@ async fn mount_opsgenie(server: &MockServer) {
         "took": 0.02,
         "requestId": "e4b9dbc2"
     });
-    Mock::given(method("GET"))
-        .and(path("/v2/alerts/b2/logs"))
+    get("/v2/alerts/b2/logs")
         .and(query_param("identifierType", "id"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(logs))
+        .respond_with(ok_json(logs))
         .mount(server)
         .await;
 }
 
 fn source(server: &MockServer) -> SourceConfig {
-    let mut s = SourceConfig::new("og", SourceKind::Opsgenie);
-    s.base_url = Some(server.uri());
-    s.token_env = Some("OG_TOKEN".into());
-    s
+    source_at(server, "og", SourceKind::Opsgenie, "OG_TOKEN")
 }
 
 async fn sync_with(
@@ -190,31 +183,16 @@ async fn sync_with(
     stop_after_first_page: bool,
 ) -> SourceSummary {
     let source = source(server);
-    let mut policy = HttpPolicy::for_source(&source);
-    policy.initial_backoff = Duration::from_millis(5);
-    let client = HttpClient::new(&source, Some(Secret::new("og_test")), policy).unwrap();
-    let options = SyncOptions {
-        full: false,
-        since: None,
-        now: at(NOW),
-    };
+    let client = token_client(&source, "og_test", Some(Duration::from_millis(5)));
     let mut ownership = Ownership::default();
     ownership
         .service_team
         .insert("checkout".into(), "payments".into());
-    let privacy = Privacy::with_key(vec![9; 32], &PrivacyConfig::default());
-    let env = SyncEnv {
-        ownership: &ownership,
-        privacy: &privacy,
-        options: &options,
-        cancel,
-    };
-    let mut on_event = |e: &SyncEvent<'_>| {
-        if stop_after_first_page && matches!(e, SyncEvent::Page { .. }) {
-            cancel.cancel();
-        }
-    };
-    sync_source(store, &source, &client, env, &mut on_event).await
+    let run = Run::at(NOW)
+        .owned_by(ownership)
+        .key(9)
+        .cancel(cancel, stop_after_first_page);
+    run.sync(store, &source, &client).await
 }
 
 async fn sync(store: &mut Store, server: &MockServer) -> SourceSummary {
@@ -267,9 +245,9 @@ fn alerts(store: &Store) -> Vec<(String, AlertRow)> {
 async fn alerts_get_ack_and_close_times_from_reports_or_logs() {
     let server = MockServer::start().await;
     mount_opsgenie(&server).await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let summary = sync(&mut store, &server).await;
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    assert_synced(&summary);
     assert_eq!(summary.pages(), 2);
     assert_eq!(summary.written(), 3);
     assert_eq!(
@@ -315,15 +293,11 @@ async fn alerts_get_ack_and_close_times_from_reports_or_logs() {
     assert_eq!((c.6, c.7, c.8.as_deref()), (None, None, None));
 
     // Alert counts and mean time to acknowledge per service, as the alert rows give them.
-    let (count, mtta): (i64, f64) = store
-        .conn()
-        .query_row(
-            "SELECT count(*), avg(acknowledged_at - triggered_at) FROM alerts
+    let (count, mtta): (i64, f64) = row(
+        store.conn(),
+        "SELECT count(*), avg(acknowledged_at - triggered_at) FROM alerts
              WHERE service = 'checkout'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    );
     assert_eq!(count, 3);
     assert_eq!(mtta, (240.0 + 360.0) / 2.0);
 }
@@ -332,12 +306,12 @@ async fn alerts_get_ack_and_close_times_from_reports_or_logs() {
 async fn a_second_sync_rereads_from_the_oldest_open_alert_and_writes_nothing() {
     let server = MockServer::start().await;
     mount_opsgenie(&server).await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     sync(&mut store, &server).await;
     let before = alerts(&store);
     let seen = server.received_requests().await.unwrap().len();
     let second = sync(&mut store, &server).await;
-    assert!(!second.failed(), "{:?}", second.resources);
+    assert_synced(&second);
     assert_eq!(second.written(), 0);
     assert_eq!(second.http.requests, 1);
     let requests = server.received_requests().await.unwrap();
@@ -351,13 +325,13 @@ async fn a_second_sync_rereads_from_the_oldest_open_alert_and_writes_nothing() {
 async fn an_interrupted_sync_resumes_at_the_next_offset() {
     let server = MockServer::start().await;
     mount_opsgenie(&server).await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let cancel = CancelFlag::default();
     let first = sync_with(&mut store, &server, &cancel, true).await;
     assert!(first.cancelled);
     assert_eq!(alerts(&store).len(), 2);
     let second = sync(&mut store, &server).await;
-    assert!(!second.failed(), "{:?}", second.resources);
+    assert_synced(&second);
     assert_eq!(second.pages(), 1, "resumed at offset 2");
     assert_eq!(alerts(&store).len(), 3);
 }
@@ -365,16 +339,15 @@ async fn an_interrupted_sync_resumes_at_the_next_offset() {
 #[tokio::test]
 async fn a_malformed_page_is_not_written_and_names_its_endpoint() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/alerts"))
-        .and(query_param("offset", "2"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{\"data\": [{\"id\": \"c3\""))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    mount_once(
+        &server,
+        get("/v2/alerts").and(query_param("offset", "2")),
+        ok_text("{\"data\": [{\"id\": \"c3\""),
+        1,
+    )
+    .await;
     mount_opsgenie(&server).await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let first = sync(&mut store, &server).await;
     let errors: Vec<_> = first.errors().collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -387,7 +360,7 @@ async fn a_malformed_page_is_not_written_and_names_its_endpoint() {
     );
     assert_eq!(alerts(&store).len(), 2, "the first page stays");
     let second = sync(&mut store, &server).await;
-    assert!(!second.failed(), "{:?}", second.resources);
+    assert_synced(&second);
     assert_eq!(alerts(&store).len(), 3);
 }
 
@@ -401,11 +374,9 @@ async fn unauthorized_names_the_source_and_the_token_variable() {
         )
         .mount(&server)
         .await;
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     let summary = sync(&mut store, &server).await;
-    let errors: Vec<_> = summary.errors().collect();
-    assert_eq!(errors.len(), 1);
-    let (resource, message) = errors[0];
+    let (resource, message) = only_error(&summary, "a rejected token skips the rest");
     assert_eq!(resource, "alerts");
     assert!(
         message.contains("`og`") && message.contains("OG_TOKEN") && !message.contains("og_test"),

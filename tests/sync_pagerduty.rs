@@ -1,26 +1,19 @@
 //! PagerDuty connector end to end against a local fake server answering with PagerDuty's
 //! published example payloads (tests/fixtures/api/pagerduty).
 
-use plumb::config::{PrivacyConfig, Secret, SourceConfig, SourceKind};
-use plumb::model::{Filter, Ownership, Timestamp};
-use plumb::privacy::Privacy;
-use plumb::sources::http::{HttpClient, HttpPolicy};
-use plumb::store::Store;
-use plumb::sync::{CancelFlag, SyncEnv, SyncOptions, sync_source};
+mod common;
+
+use common::{
+    Run, all, assert_synced, at, get, memory_store, ok_json, row, source_at, token_client,
+};
+use plumb::config::SourceKind;
+use plumb::model::{Filter, Ownership};
 use serde_json::{Value, json};
-use wiremock::matchers::{header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
+use wiremock::matchers::{header, query_param};
 
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/api/pagerduty/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
+    common::fixture("pagerduty", name)
 }
 
 /// The published trigger entry plus an acknowledge and a resolve derived from it (the
@@ -53,73 +46,52 @@ fn log_entries() -> Value {
 #[tokio::test]
 async fn incidents_with_log_entries_give_mtta_inputs_and_normalised_severity() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/services"))
+    get("/services")
         .and(header("Authorization", "Token token=pd_test"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("list-services.json")))
+        .respond_with(ok_json(fixture("list-services.json")))
         .mount(&server)
         .await;
     // The published list says `more: true` with limit 1; the second page ends the window.
     let mut incidents = fixture("list-incidents.json");
-    Mock::given(method("GET"))
-        .and(path("/incidents"))
+    get("/incidents")
         .and(query_param("since", "2015-09-01T00:00:00Z"))
         .and(query_param("offset", "0"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&incidents))
+        .respond_with(ok_json(&incidents))
         .mount(&server)
         .await;
     incidents["incidents"] = json!([]);
     incidents["offset"] = 1.into();
     incidents["more"] = false.into();
-    Mock::given(method("GET"))
-        .and(path("/incidents"))
+    get("/incidents")
         .and(query_param("offset", "1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&incidents))
+        .respond_with(ok_json(&incidents))
         .mount(&server)
         .await;
     incidents["offset"] = 0.into();
-    Mock::given(method("GET"))
-        .and(path("/incidents"))
+    get("/incidents")
         .and(query_param("since", "2016-02-28T00:00:00Z"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&incidents))
+        .respond_with(ok_json(&incidents))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/incidents/PT4KHLK/log_entries"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(log_entries()))
+    get("/incidents/PT4KHLK/log_entries")
+        .respond_with(ok_json(log_entries()))
         .mount(&server)
         .await;
 
-    let mut source = SourceConfig::new("pd", SourceKind::Pagerduty);
-    source.base_url = Some(server.uri());
-    source.token_env = Some("PD_TOKEN".into());
-    let client = HttpClient::new(
-        &source,
-        Some(Secret::new("pd_test")),
-        HttpPolicy::for_source(&source),
-    )
-    .unwrap();
+    let source = source_at(&server, "pd", SourceKind::Pagerduty, "PD_TOKEN");
+    let client = token_client(&source, "pd_test", None);
     let mut ownership = Ownership::default();
     ownership
         .service_team
         .insert("My Application Service".into(), "mail".into());
-    let privacy = Privacy::with_key(vec![3; 32], &PrivacyConfig::default());
     // Since 2015-09-01 to 2016-06-01: two windows of at most 180 days.
-    let options = SyncOptions {
-        full: false,
-        since: Some(at("2015-09-01T00:00:00Z")),
-        now: at("2016-06-01T00:00:00Z"),
-    };
-    let cancel = CancelFlag::default();
-    let env = SyncEnv {
-        ownership: &ownership,
-        privacy: &privacy,
-        options: &options,
-        cancel: &cancel,
-    };
-    let mut store = Store::open_in_memory().unwrap();
-    let summary = sync_source(&mut store, &source, &client, env, &mut |_| {}).await;
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    let run = Run::at("2016-06-01T00:00:00Z")
+        .since(Some("2015-09-01T00:00:00Z"))
+        .owned_by(ownership)
+        .key(3);
+    let mut store = memory_store();
+    let summary = run.sync(&mut store, &source, &client).await;
+    assert_synced(&summary);
 
     let requests = server.received_requests().await.unwrap();
     let windows: Vec<(String, String)> = requests
@@ -158,22 +130,10 @@ async fn incidents_with_log_entries_give_mtta_inputs_and_normalised_severity() {
         String,
         String,
         Option<String>,
-    ) = conn
-        .query_row(
-            "SELECT service, team, severity, severity_original, status, resolved_by FROM incidents",
-            [],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
-        )
-        .unwrap();
+    ) = row(
+        conn,
+        "SELECT service, team, severity, severity_original, status, resolved_by FROM incidents",
+    );
     assert_eq!(
         row,
         (
@@ -185,16 +145,13 @@ async fn incidents_with_log_entries_give_mtta_inputs_and_normalised_severity() {
             Some("auto".into())
         )
     );
-    let events: Vec<(String, Option<String>, Option<String>)> = conn
-        .prepare("SELECT kind, actor, detail FROM incident_events ORDER BY at, external_id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let events: Vec<(String, Option<String>, Option<String>)> = all(
+        conn,
+        "SELECT kind, actor, detail FROM incident_events ORDER BY at, external_id",
+    );
     let kinds: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
     assert_eq!(kinds, ["trigger", "acknowledge", "acknowledge", "resolve"]);
-    assert_eq!(events[1].1, Some(privacy.person("Earline Greenholt")));
+    assert_eq!(events[1].1, Some(run.privacy.person("Earline Greenholt")));
     assert_eq!(
         events[1].2.as_deref(),
         Some("Acknowledged by Earline Greenholt ([email])")

@@ -2,42 +2,33 @@
 //! query example of Prometheus' HTTP API documentation (tests/fixtures/api/prometheus),
 //! then the SLO metrics the synced samples feed.
 
-use plumb::config::{
-    HumanDuration, PrivacyConfig, PromQuery, Secret, SloConfig, SourceConfig, SourceKind,
+mod common;
+
+use common::{
+    Run, assert_synced, at, count_rows, get, memory_store, mount_once, mount_status, ok_json,
+    ok_text, query, row, served, source_at,
 };
+use plumb::config::{HumanDuration, PromQuery, Secret, SloConfig, SourceConfig, SourceKind};
 use plumb::metrics::Versions;
 use plumb::metrics::slo::{SloParams, slo_report};
-use plumb::model::{Filter, Ownership, Timestamp};
-use plumb::privacy::Privacy;
+use plumb::model::Filter;
 use plumb::sources::auth::Auth;
 use plumb::sources::http::{HttpClient, HttpPolicy};
 use plumb::sources::prometheus::{POINTS_PER_REQUEST, declare_slos};
 use plumb::store::Store;
-use plumb::sync::{CancelFlag, SourceSummary, SyncEnv, SyncOptions, sync_source};
+use plumb::sync::SourceSummary;
 use serde_json::{Value, json};
-use wiremock::matchers::{header, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::{header, query_param};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 const NOW: &str = "2024-05-02T12:00:00Z";
 const STEP: i64 = 300;
 const GOOD: &str = "sum by (instance) (increase(http_requests_total{code!~\"5..\"}[5m]))";
 const TOTAL: &str = "sum by (instance) (increase(http_requests_total[5m]))";
 
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
 /// The point whose step had 100 errors: the first step of the last hour.
 fn bad_point() -> i64 {
     at(NOW).timestamp() - 3600 + STEP
-}
-
-fn query(request: &Request, key: &str) -> Option<String> {
-    request
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
 }
 
 /// The documented range answer moved onto the requested grid: its two series (one per
@@ -74,12 +65,11 @@ fn range(request: &Request) -> ResponseTemplate {
         body["data"]["result"][i]["metric"]["__name__"] = Value::Null;
         body["data"]["result"][i]["values"] = Value::Array(values);
     }
-    ResponseTemplate::new(200).set_body_json(body)
+    ok_json(body)
 }
 
 async fn mount(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/api/v1/query_range"))
+    get("/api/v1/query_range")
         .and(header("Authorization", "Bearer prom-token"))
         .respond_with(range)
         .mount(server)
@@ -87,9 +77,7 @@ async fn mount(server: &MockServer) {
 }
 
 fn source(server: &MockServer) -> SourceConfig {
-    let mut source = SourceConfig::new("prom", SourceKind::Prometheus);
-    source.base_url = Some(server.uri());
-    source.token_env = Some("PROM_TOKEN".into());
+    let mut source = source_at(server, "prom", SourceKind::Prometheus, "PROM_TOKEN");
     source.queries.push(PromQuery {
         slo: "checkout-availability".into(),
         good: GOOD.into(),
@@ -120,28 +108,12 @@ async fn sync(store: &mut Store, source: &SourceConfig, since: Option<&str>) -> 
         HttpPolicy::for_source(source),
     )
     .unwrap();
-    let ownership = Ownership::default();
-    let privacy = Privacy::with_key(vec![7; 32], &PrivacyConfig::default());
-    let options = SyncOptions {
-        full: false,
-        since: since.map(at),
-        now: at(NOW),
-    };
-    let cancel = CancelFlag::default();
-    let env = SyncEnv {
-        ownership: &ownership,
-        privacy: &privacy,
-        options: &options,
-        cancel: &cancel,
-    };
-    sync_source(store, source, &client, env, &mut |_| {}).await
+    let run = Run::at(NOW).since(since);
+    run.sync(store, source, &client).await
 }
 
 fn samples(store: &Store) -> i64 {
-    store
-        .conn()
-        .query_row("SELECT count(*) FROM slo_samples", [], |r| r.get(0))
-        .unwrap()
+    count_rows(store, "slo_samples")
 }
 
 /// 40 days before `NOW`: more points than one request may ask for.
@@ -150,10 +122,7 @@ const POINTS: i64 = 40 * 288;
 
 #[tokio::test]
 async fn good_and_total_series_become_samples_of_the_declared_slo_and_feed_its_budget() {
-    let server = MockServer::start().await;
-    mount(&server).await;
-    let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let (server, source, mut store) = served(mount, source).await;
     assert_eq!(
         declare_slos(&mut store, &source, &[slo_config()]).unwrap(),
         1
@@ -164,7 +133,7 @@ async fn good_and_total_series_become_samples_of_the_declared_slo_and_feed_its_b
         "declaring again changes nothing"
     );
     let summary = sync(&mut store, &source, Some(SINCE)).await;
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    assert_synced(&summary);
 
     // Chunks under the points limit, contiguous, each asking good and total on one grid.
     let requests = server.received_requests().await.unwrap();
@@ -190,15 +159,11 @@ async fn good_and_total_series_become_samples_of_the_declared_slo_and_feed_its_b
     assert_eq!(samples(&store), POINTS);
 
     // Each point counts the step before it; the two instances are summed.
-    let (start, seconds, good, total): (i64, i64, f64, f64) = store
-        .conn()
-        .query_row(
-            "SELECT bucket_start, bucket_seconds, good, total FROM slo_samples
+    let (start, seconds, good, total): (i64, i64, f64, f64) = row(
+        store.conn(),
+        "SELECT bucket_start, bucket_seconds, good, total FROM slo_samples
              ORDER BY bucket_start DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
+    );
     assert_eq!(
         (start, seconds, good, total),
         (at(NOW).timestamp() - STEP, STEP, 999.0, 1000.0)
@@ -227,16 +192,13 @@ async fn good_and_total_series_become_samples_of_the_declared_slo_and_feed_its_b
 
 #[tokio::test]
 async fn a_second_sync_rereads_only_the_last_steps_and_writes_nothing() {
-    let server = MockServer::start().await;
-    mount(&server).await;
-    let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let (server, source, mut store) = served(mount, source).await;
     declare_slos(&mut store, &source, &[slo_config()]).unwrap();
     let first = sync(&mut store, &source, Some(SINCE)).await;
-    assert!(!first.failed(), "{:?}", first.resources);
+    assert_synced(&first);
     let before = server.received_requests().await.unwrap().len();
     let again = sync(&mut store, &source, None).await;
-    assert!(!again.failed(), "{:?}", again.resources);
+    assert_synced(&again);
     assert_eq!(again.resources[0].written, 0, "{:?}", again.resources);
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len() - before, 2, "one chunk: good and total");
@@ -252,18 +214,18 @@ async fn a_second_sync_rereads_only_the_last_steps_and_writes_nothing() {
 async fn malformed_json_keeps_the_first_chunk_and_the_resumed_sync_completes() {
     let server = MockServer::start().await;
     let second_chunk = (at(SINCE).timestamp() + STEP + POINTS_PER_REQUEST * STEP).to_string();
-    Mock::given(method("GET"))
-        .and(path("/api/v1/query_range"))
-        .and(query_param("start", second_chunk.as_str()))
-        .and(query_param("query", TOTAL))
-        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"status":"success","da"#))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    mount_once(
+        &server,
+        get("/api/v1/query_range")
+            .and(query_param("start", second_chunk.as_str()))
+            .and(query_param("query", TOTAL)),
+        ok_text(r#"{"status":"success","da"#),
+        1,
+    )
+    .await;
     mount(&server).await;
     let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     declare_slos(&mut store, &source, &[slo_config()]).unwrap();
     let broken = sync(&mut store, &source, Some(SINCE)).await;
     let error = broken.resources[0].error.clone().unwrap();
@@ -280,7 +242,7 @@ async fn malformed_json_keeps_the_first_chunk_and_the_resumed_sync_completes() {
     );
 
     let resumed = sync(&mut store, &source, None).await;
-    assert!(!resumed.failed(), "{:?}", resumed.resources);
+    assert_synced(&resumed);
     assert_eq!(samples(&store), POINTS);
     let distinct: i64 = store
         .conn()
@@ -302,8 +264,7 @@ async fn error_of_good_query(status: u16) -> String {
         "errorType": "bad_data",
         "error": "1:14: parse error: unexpected right parenthesis ')'"
     });
-    Mock::given(method("GET"))
-        .and(path("/api/v1/query_range"))
+    get("/api/v1/query_range")
         .and(query_param("query", GOOD))
         .respond_with(ResponseTemplate::new(status).set_body_json(&envelope))
         .with_priority(1)
@@ -311,7 +272,7 @@ async fn error_of_good_query(status: u16) -> String {
         .await;
     mount(&server).await;
     let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     declare_slos(&mut store, &source, &[slo_config()]).unwrap();
     let summary = sync(&mut store, &source, Some(SINCE)).await;
     assert_eq!(samples(&store), 0);
@@ -344,12 +305,9 @@ async fn an_error_envelope_names_the_slo_and_the_query() {
 #[tokio::test]
 async fn a_rejected_token_names_the_source_and_its_variable() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
+    mount_status(&server, 401).await;
     let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     declare_slos(&mut store, &source, &[slo_config()]).unwrap();
     let summary = sync(&mut store, &source, Some(SINCE)).await;
     let error = summary.resources[0].error.clone().unwrap();
@@ -361,10 +319,7 @@ async fn a_rejected_token_names_the_source_and_its_variable() {
 
 #[tokio::test]
 async fn without_a_declared_slo_the_samples_join_an_imported_slo_of_that_name() {
-    let server = MockServer::start().await;
-    mount(&server).await;
-    let source = source(&server);
-    let mut store = Store::open_in_memory().unwrap();
+    let (_server, source, mut store) = served(mount, source).await;
     store
         .conn()
         .execute(
@@ -376,7 +331,7 @@ async fn without_a_declared_slo_the_samples_join_an_imported_slo_of_that_name() 
         )
         .unwrap();
     let summary = sync(&mut store, &source, Some(SINCE)).await;
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    assert_synced(&summary);
     let joined: i64 = store
         .conn()
         .query_row(
@@ -398,12 +353,12 @@ async fn cold_sync_of_a_year_uses_the_fewest_requests_the_points_limit_allows() 
     mount(&server).await;
     let mut source = source(&server);
     source.queries[0].step = HumanDuration::from_secs(60);
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = memory_store();
     declare_slos(&mut store, &source, &[slo_config()]).unwrap();
     let started = std::time::Instant::now();
     let summary = sync(&mut store, &source, Some("2023-05-02T12:00:00Z")).await;
     let elapsed = started.elapsed();
-    assert!(!summary.failed(), "{:?}", summary.resources);
+    assert_synced(&summary);
     let points = 366 * 1440;
     let minimum = 2 * ((points + POINTS_PER_REQUEST - 1) / POINTS_PER_REQUEST);
     assert_eq!(summary.http.requests as i64, minimum);

@@ -562,6 +562,12 @@ fn the_service_picker_narrows_requests_and_shows_in_the_header() {
         app.service_choices(),
         ["checkout-web", "fraud-scoring", "ledger", "payments-api"]
     );
+    // Picking payments dropped api-gateway, a service of another team.
+    assert_eq!(app.service, None);
+    press(&mut app, &loader, key('s'));
+    typed(&mut app, &loader, "ledger");
+    press(&mut app, &loader, code(KeyCode::Enter));
+    assert_eq!(app.service.as_deref(), Some("ledger"));
     // Esc clears the team first, then the service.
     press(&mut app, &loader, code(KeyCode::Esc));
     assert_eq!(app.team, None);

@@ -39,13 +39,9 @@ pub fn run(ctx: &Context, args: &DemoArgs, db_given: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut config = ctx.load_config()?;
-    if config.sla.is_empty() {
-        // Without SLA targets of your own, the demo shows the documented example's, so the
-        // SLA columns have something to judge.
-        let example =
-            crate::config::parse_str(Path::new("config.example.toml"), crate::config::EXAMPLE)?;
-        config.sla = example.sla;
-    }
+    // Without SLA targets of your own, the demo shows the documented example's (as
+    // `plumb report` does on a demo database), so the SLA columns have something to judge.
+    super::report::with_demo_fallbacks(&mut config)?;
     crate::tui::run_blocking(&path, &config, true)?;
     Ok(ExitCode::SUCCESS)
 }

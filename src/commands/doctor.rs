@@ -175,24 +175,55 @@ fn check_database(ctx: &Context, r: &mut Report) {
             }
             match store.row_counts() {
                 Ok(counts) => {
-                    let total: i64 = counts.iter().map(|(_, n)| n).sum();
-                    let main: Vec<String> = counts
-                        .iter()
-                        .filter(|(t, n)| {
-                            *n > 0
-                                && ["deployments", "changes", "incidents", "pipeline_runs"]
-                                    .contains(t)
-                        })
-                        .map(|(t, n)| format!("{n} {t}"))
-                        .collect();
-                    r.ok(
-                        "database",
-                        format!("{} ({total} rows: {})", path.display(), main.join(", ")),
-                    );
+                    let detail = database_contents(&counts);
+                    if counts.iter().all(|(_, n)| *n == 0) {
+                        r.warn("database", format!("{} ({detail})", path.display()));
+                    } else {
+                        r.ok("database", format!("{} ({detail})", path.display()));
+                    }
                 }
                 Err(e) => r.fail("database", format!("{}: {e}", path.display())),
             }
         }
         Err(e) => r.fail("database", e),
+    }
+}
+
+/// What the database holds, in a few words: the total and the tables most metrics need.
+fn database_contents(counts: &[(&str, i64)]) -> String {
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return "empty: `plumb sync`, `plumb import` or `plumb demo` fills it".into();
+    }
+    let main: Vec<String> = counts
+        .iter()
+        .filter(|(t, n)| {
+            *n > 0 && ["deployments", "changes", "incidents", "pipeline_runs"].contains(t)
+        })
+        .map(|(t, n)| format!("{n} {t}"))
+        .collect();
+    let rows = if total == 1 { "row" } else { "rows" };
+    if main.is_empty() {
+        format!("{total} {rows}")
+    } else {
+        format!("{total} {rows}: {}", main.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_contents;
+
+    #[test]
+    fn contents_never_end_in_empty_parentheses() {
+        assert_eq!(
+            database_contents(&[("deployments", 0), ("teams", 0)]),
+            "empty: `plumb sync`, `plumb import` or `plumb demo` fills it"
+        );
+        assert_eq!(database_contents(&[("teams", 1)]), "1 row");
+        assert_eq!(
+            database_contents(&[("teams", 2), ("deployments", 3), ("changes", 0)]),
+            "5 rows: 3 deployments"
+        );
     }
 }

@@ -42,10 +42,11 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<ExitCode> {
     }
     for r in &reports {
         eprintln!(
-            "{}{}: {} rows of {} ({} new, {} updated, {} unchanged)",
+            "{}{}: {} {} of {} ({} new, {} updated, {} unchanged)",
             if args.dry_run { "[dry run] " } else { "" },
             r.path.display(),
             r.rows,
+            if r.rows == 1 { "row" } else { "rows" },
             r.kind,
             r.inserted,
             r.updated,

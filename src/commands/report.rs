@@ -1,7 +1,9 @@
 //! `plumb report <kind>`: load from the store, compute with `metrics`, format with `report`.
 //!
 //! Reports that measure a state (open incidents, SLO budgets, overdue follow-ups) measure it at
-//! `--until` when given, else now.
+//! `--until` when given, else now. "Now" is the wall clock, except on a demo database, whose
+//! data ends at its anchor: there, as in the dashboard, now is the anchor. Without `--since` a
+//! report covers the dashboard's default range, the 90 days before `--until`.
 
 use super::{Context, emit};
 use crate::cli::{FilterArgs, ReportArgs, ReportFormat, ReportKind};
@@ -15,7 +17,7 @@ use chrono::Utc;
 use chrono_tz::Tz;
 use color_eyre::eyre::{Result, WrapErr, bail, eyre};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::path::Path;
 use std::process::ExitCode;
 
 /// What every report needs: the store, the config, the filter and the clock.
@@ -34,12 +36,14 @@ impl Job<'_> {
         self.filter.until.unwrap_or(self.now)
     }
 
-    /// `[--since or the first row, at)`; `None` when there is no row and no `--since`.
-    fn period(&self, first: Option<Timestamp>) -> Option<Period> {
-        self.filter
+    /// `[--since, at)`; [`to_filter`] always sets `since`.
+    fn period(&self) -> Period {
+        let at = self.at();
+        let since = self
+            .filter
             .since
-            .or(first)
-            .map(|s| Period::new(s.min(self.at()), self.at()))
+            .unwrap_or(at - chrono::Duration::days(DEFAULT_RANGE_DAYS));
+        Period::new(since.min(at), at)
     }
 
     /// The filter's team's time zone: from config, else from the store, else UTC.
@@ -65,10 +69,15 @@ impl Job<'_> {
     }
 }
 
+/// The range a report covers when `--since` is not given: the dashboard's default range, so the
+/// two show the same numbers for the same scope.
+pub const DEFAULT_RANGE_DAYS: i64 = 90;
+
 pub fn run(ctx: &Context, args: &ReportArgs) -> Result<ExitCode> {
-    let now = Utc::now();
-    let filter = to_filter(&args.filter, now)?;
-    let config = ctx.load_config()?;
+    // Bad arguments are reported first, whatever the database; the range is computed again
+    // below, from the database's "now".
+    to_filter(&args.filter, Utc::now())?;
+    let mut config = ctx.load_config()?;
     if !ctx.db_path.exists() {
         bail!(
             "no database at {}; import data first (`plumb import`) or try `plumb demo`",
@@ -76,6 +85,17 @@ pub fn run(ctx: &Context, args: &ReportArgs) -> Result<ExitCode> {
         );
     }
     let store = Store::open(&ctx.db_path)?;
+    // A demo dataset ends at its anchor: count from there, with the demo's config fallbacks, as
+    // the dashboard does, so both show (and record) the same numbers and definitions.
+    let now = match demo_anchor(&store)? {
+        Some(anchor) => {
+            with_demo_fallbacks(&mut config)?;
+            anchor
+        }
+        None => Utc::now(),
+    };
+    let filter = to_filter(&args.filter, now)?;
+    check_scope(&store, &filter)?;
     let job = Job {
         store: &store,
         config: &config,
@@ -144,18 +164,13 @@ fn ci_report(job: &Job) -> Result<String> {
     let definitions = params.definitions();
     let versions = job.store.record_definitions(&definitions)?;
     let runs = job.store.pipeline_runs(job.filter)?;
-    let period = job.period(runs.iter().filter_map(|r| r.finished_at).min());
-    let result = ci::ci_report(
-        &runs,
-        period.unwrap_or(Period::new(job.at(), job.at())),
-        &params,
-        &versions,
-    );
+    let period = job.period();
+    let result = ci::ci_report(&runs, period, &params, &versions);
     let provenances = job.provenances(&report::ci::explain_sections(&result))?;
     let view = report::ci::CiView {
         report: &result,
         runs: &runs,
-        period,
+        period: Some(period),
         filter: job.filter,
         definition_version: definition_versions(&definitions, &versions),
     };
@@ -167,7 +182,7 @@ fn ci_report(job: &Job) -> Result<String> {
 struct IncidentInputs {
     incidents: Vec<Incident>,
     events: Vec<crate::model::IncidentEvent>,
-    period: Option<Period>,
+    period: Period,
 }
 
 fn incident_inputs(job: &Job, params: &incidents::IncidentParams) -> Result<IncidentInputs> {
@@ -179,12 +194,7 @@ fn incident_inputs(job: &Job, params: &incidents::IncidentParams) -> Result<Inci
     let incidents = job
         .store
         .incidents(&scope, params.repeat_window.num_seconds())?;
-    let first = incidents
-        .iter()
-        .map(|i| i.created_at)
-        .min()
-        .filter(|_| job.filter.since.is_none());
-    let period = job.period(first);
+    let period = job.period();
     let ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
     let events = job.store.incident_events_for(&ids)?;
     Ok(IncidentInputs {
@@ -204,7 +214,7 @@ fn incident_report(job: &Job) -> Result<String> {
     let result = incidents::incident_report(
         &inputs.incidents,
         &inputs.events,
-        inputs.period.unwrap_or(Period::new(at, at)),
+        inputs.period,
         at,
         &params,
         &versions,
@@ -226,7 +236,7 @@ fn incident_report(job: &Job) -> Result<String> {
         report: &result,
         incidents: &inputs.incidents,
         open: &open,
-        period: inputs.period,
+        period: Some(inputs.period),
         now: at,
         params: &params,
         filter: job.filter,
@@ -310,45 +320,6 @@ fn action_report(job: &Job) -> Result<String> {
         .chain(incident_params.definitions())
         .collect();
     let versions = job.store.record_definitions(&definitions)?;
-    let inputs = incident_inputs(job, &incident_params)?;
-    let at = job.at();
-    let period = inputs.period.unwrap_or(Period::new(at, at));
-    let repeats = incidents::incident_report(
-        &inputs.incidents,
-        &inputs.events,
-        period,
-        at,
-        &incident_params,
-        &versions,
-    )
-    .repeats;
-    let scoped: Vec<Incident> = inputs
-        .incidents
-        .iter()
-        .filter(|i| period.contains(i.created_at))
-        .cloned()
-        .collect();
-    let ids: HashSet<i64> = scoped.iter().map(|i| i.id).collect();
-    // Follow-ups of the scope's incidents, whoever owns them, plus the scope team's follow-ups
-    // without an incident created in the period (they have no service to filter by).
-    let items: Vec<crate::model::ActionItem> = job
-        .store
-        .action_items(&Filter::default())?
-        .into_iter()
-        .filter(|a| a.created_at < at)
-        .filter(|a| match a.incident_id {
-            Some(i) => ids.contains(&i),
-            None => {
-                job.filter.service.is_none()
-                    && job
-                        .filter
-                        .team
-                        .as_ref()
-                        .is_none_or(|t| a.team.as_ref() == Some(t))
-                    && period.contains(a.created_at)
-            }
-        })
-        .collect();
     let overspent_slos: Vec<(String, f64)> = slo_entries(job)?
         .into_iter()
         .filter_map(|e| {
@@ -358,17 +329,26 @@ fn action_report(job: &Job) -> Result<String> {
                 .map(|r| (e.slo.name, r))
         })
         .collect();
-    // A fold from +0.0: an empty float `sum` is -0.0, which would print as "-0.00".
-    let overspent = overspent_slos.iter().fold(0.0, |acc, (_, r)| acc - r);
-    let result =
-        actions::action_report(&items, &scoped, &repeats, overspent, at, &params, &versions);
+    let at = job.at();
+    let period = job.period();
+    let budgets: Vec<f64> = overspent_slos.iter().map(|(_, r)| *r).collect();
+    let inputs = job
+        .store
+        .action_inputs(job.filter, period, incident_params.repeat_window)?;
+    let result = actions::scope_report(&inputs, &budgets, &incident_params, &params, &versions);
     let provenances = job.provenances(&report::actions::explain_sections(&result))?;
+    let incidents: Vec<Incident> = inputs
+        .incidents
+        .iter()
+        .chain(&inputs.other_incidents)
+        .cloned()
+        .collect();
     let view = report::actions::ActionView {
         report: &result,
-        actions: &items,
-        incidents: &scoped,
+        actions: &inputs.items,
+        incidents: &incidents,
         overspent_slos: &overspent_slos,
-        period: inputs.period,
+        period: Some(period),
         now: at,
         params: &params,
         filter: job.filter,
@@ -381,7 +361,59 @@ fn action_report(job: &Job) -> Result<String> {
     ))
 }
 
-/// Turns `--since/--until/--team/--service/--environment` into a [`Filter`].
+/// The anchor of a database `plumb demo` generated (its "now"), `None` for any other database.
+pub fn demo_anchor(store: &Store) -> Result<Option<Timestamp>> {
+    let Some(anchor) = store.meta("demo.anchor")? else {
+        return Ok(None);
+    };
+    let at = chrono::DateTime::parse_from_rfc3339(&anchor).wrap_err_with(|| {
+        format!(
+            "the demo database records an anchor {anchor:?} that is not an RFC 3339 date-time; \
+             regenerate it with `plumb demo --force`"
+        )
+    })?;
+    Ok(Some(at.with_timezone(&Utc)))
+}
+
+/// What a demo shows when the user's config leaves it out: the documented example's SLA
+/// targets, so the SLA columns have something to judge.
+pub fn with_demo_fallbacks(config: &mut Config) -> Result<()> {
+    if config.sla.is_empty() {
+        let example =
+            crate::config::parse_str(Path::new("config.example.toml"), crate::config::EXAMPLE)?;
+        config.sla = example.sla;
+    }
+    Ok(())
+}
+
+/// Fails when `--team` or `--service` names nothing in the store (a typo would otherwise print
+/// an empty report), listing the names there are.
+fn check_scope(store: &Store, filter: &Filter) -> Result<()> {
+    let known = |what: &str, given: &str, mut names: Vec<String>| -> Result<()> {
+        if names.iter().any(|n| n == given) {
+            return Ok(());
+        }
+        names.sort();
+        names.dedup();
+        let list = if names.is_empty() {
+            "none yet (import or sync data first)".to_string()
+        } else {
+            names.join(", ")
+        };
+        bail!("no {what} named {given:?} in the database; known {what}s: {list}")
+    };
+    if let Some(team) = &filter.team {
+        known("team", team, store.team_names()?)?;
+    }
+    if let Some(service) = &filter.service {
+        let names = store.services()?.into_iter().map(|s| s.name).collect();
+        known("service", service, names)?;
+    }
+    Ok(())
+}
+
+/// Turns `--since/--until/--team/--service/--environment` into a [`Filter`]. Without
+/// `--since` the range is the [`DEFAULT_RANGE_DAYS`] before `--until` (or now).
 pub fn to_filter(args: &FilterArgs, now: chrono::DateTime<Utc>) -> Result<Filter> {
     let since = args
         .since
@@ -393,18 +425,21 @@ pub fn to_filter(args: &FilterArgs, now: chrono::DateTime<Utc>) -> Result<Filter
         .as_deref()
         .map(|s| parse_when(s, now).map_err(|e| eyre!("--until: {e}")))
         .transpose()?;
-    if let (Some(s), Some(u)) = (since, until)
-        && s >= u
+    let end = until.unwrap_or(now);
+    let since = since.unwrap_or(end - chrono::Duration::days(DEFAULT_RANGE_DAYS));
+    let until = Some(end);
+    if let Some(u) = until
+        && since >= u
     {
         return Err(eyre!(
             "--since ({}) must be before --until ({})",
-            s.to_rfc3339(),
+            since.to_rfc3339(),
             u.to_rfc3339()
         ))
         .wrap_err("empty time range");
     }
     Ok(Filter {
-        since,
+        since: Some(since),
         until,
         team: args.team.clone(),
         service: args.service.clone(),

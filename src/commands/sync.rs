@@ -3,7 +3,7 @@
 use super::sync_progress::Progress;
 use super::{Context, emit};
 use crate::cli::{SyncAction, SyncArgs};
-use crate::model::parse_when;
+use crate::model::parse_range;
 use crate::privacy::Privacy;
 use crate::sources::http::{HttpClient, HttpPolicy};
 use crate::store::Store;
@@ -23,10 +23,7 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
 fn sync_all(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
     let config = ctx.load_config()?;
     let now = chrono::Utc::now();
-    let since = match &args.since {
-        Some(s) => Some(parse_when(s, now).map_err(|e| eyre!("--since: {e}"))?),
-        None => None,
-    };
+    let (since, _) = parse_range(args.since.as_deref(), None, now).map_err(|e| eyre!(e))?;
     let sources: Vec<_> = config
         .sources
         .iter()
@@ -65,14 +62,14 @@ fn sync_all(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
         let auth = match crate::sources::auth::resolve(source) {
             Ok(a) => a,
             Err(e) => {
-                progress.println(&format!("{}: {e}", source.name));
+                source_failed(&store, &progress, &source.name, &e.to_string());
                 failed = true;
                 continue;
             }
         };
         let client = HttpClient::with_auth(source, auth, HttpPolicy::for_source(source))?;
         if let Err(e) = sync::prepare_source(&mut store, source, &config.slos) {
-            progress.println(&format!("{}: {e}", source.name));
+            source_failed(&store, &progress, &source.name, &e.to_string());
             failed = true;
             continue;
         }
@@ -100,6 +97,15 @@ fn sync_all(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Reports an error that stopped a source before its resources were read, and keeps it for
+/// `plumb sync status`.
+fn source_failed(store: &Store, progress: &Progress, source: &str, message: &str) {
+    progress.println(&format!("{source}: {message}"));
+    if let Err(e) = sync::record_source_error(store, source, message, chrono::Utc::now()) {
+        tracing::warn!(source, error = %e, "cannot record the error in the sync state");
+    }
 }
 
 fn status(ctx: &Context) -> Result<ExitCode> {

@@ -3,6 +3,7 @@
 //! fit for logs and CI.
 
 use crate::sources::http::HttpClient;
+use crate::sync::progress::counted;
 use crate::sync::{SourceSummary, SyncEvent};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::time::Duration;
@@ -90,13 +91,17 @@ impl SourceProgress {
         let waits = match stats.rate_limit_waits {
             0 => String::new(),
             n => format!(
-                " · {n} rate-limit waits ({:.0} s)",
+                " · {} ({:.0} s)",
+                counted(n, "rate-limit wait"),
                 stats.rate_limit_wait.as_secs_f64()
             ),
         };
         bar.set_message(format!(
-            "{} · {} items · {} pages · {} requests{waits}",
-            self.resource, self.items, self.pages, stats.requests
+            "{} · {} · {} · {}{waits}",
+            self.resource,
+            counted(self.items, "item"),
+            counted(self.pages, "page"),
+            counted(stats.requests, "request")
         ));
     }
 

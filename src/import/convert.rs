@@ -30,6 +30,35 @@ pub(crate) struct ConvertedRow {
     pub url: Option<String>,
 }
 
+/// Pairs of timestamps of one row where the first may not come after the second, by table:
+/// `(table, start, end, strict)`. Strict pairs are periods whose end is exclusive.
+const TIME_ORDER: &[(&str, &str, &str, bool)] = &[
+    ("deployments", "started_at", "finished_at", false),
+    ("changes", "opened_at", "merged_at", false),
+    ("pipeline_runs", "queued_at", "started_at", false),
+    ("pipeline_runs", "started_at", "finished_at", false),
+    ("jobs", "started_at", "finished_at", false),
+    ("incidents", "created_at", "acknowledged_at", false),
+    ("incidents", "created_at", "resolved_at", false),
+    ("alerts", "triggered_at", "acknowledged_at", false),
+    ("alerts", "triggered_at", "resolved_at", false),
+    ("action_items", "created_at", "completed_at", false),
+    ("sprints", "start_at", "end_at", true),
+    ("milestones", "start_at", "due_at", false),
+    ("milestones", "start_at", "completed_at", false),
+    ("work_items", "created_at", "resolved_at", false),
+    ("sprint_items", "added_at", "removed_at", false),
+    ("support_tickets", "created_at", "resolved_at", false),
+    ("costs", "period_start", "period_end", true),
+];
+
+/// A [`TIME_ORDER`] pair located among the database values.
+struct TimeOrder {
+    start: (usize, &'static str),
+    end: (usize, &'static str),
+    strict: bool,
+}
+
 /// A derivation with its columns located among the database values.
 struct Plan {
     derivation: Derivation,
@@ -45,6 +74,7 @@ pub(crate) struct Converter<'a> {
     plans: Vec<Plan>,
     resolved_at: Option<usize>,
     acknowledged_at: Option<usize>,
+    time_order: Vec<TimeOrder>,
 }
 
 fn fail(column: &str, problem: CellProblem) -> RowFailure {
@@ -90,6 +120,17 @@ impl<'a> Converter<'a> {
             plans,
             resolved_at: at("resolved_at"),
             acknowledged_at: at("acknowledged_at"),
+            time_order: TIME_ORDER
+                .iter()
+                .filter(|(table, ..)| *table == layout.spec.table)
+                .filter_map(|&(_, start, end, strict)| {
+                    Some(TimeOrder {
+                        start: (at(start)?, start),
+                        end: (at(end)?, end),
+                        strict,
+                    })
+                })
+                .collect(),
         }
     }
 
@@ -142,6 +183,7 @@ impl<'a> Converter<'a> {
             };
             values.push(value);
         }
+        self.check_time_order(&values)?;
         self.derive(&mut values);
         Ok(ConvertedRow {
             values,
@@ -151,6 +193,28 @@ impl<'a> Converter<'a> {
                 _ => None,
             },
         })
+    }
+
+    /// Refuses a start after its end (a deployment finished before it started), which would
+    /// give negative durations in every metric built on the pair.
+    fn check_time_order(&self, values: &[Value]) -> Result<(), RowFailure> {
+        for check in &self.time_order {
+            let (Value::Integer(start), Value::Integer(end)) =
+                (&values[check.start.0], &values[check.end.0])
+            else {
+                continue;
+            };
+            if start > end || (check.strict && start == end) {
+                let problem = CellProblem::StartAfterEnd {
+                    start: *start,
+                    relation: if start > end { "after" } else { "not before" },
+                    end_column: check.end.1,
+                    end: *end,
+                };
+                return Err(fail(check.start.1, problem));
+            }
+        }
+        Ok(())
     }
 
     /// People become pseudonyms and free text loses personal data before anything is stored.

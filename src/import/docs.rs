@@ -38,6 +38,10 @@ plumb import --dry-run incidents.csv
   `deployment_changes`). They resolve among rows of the same source; a companion column
   `<column>_source` may name another source for one row. The referenced rows must be stored
   already or be imported in the same call.
+- **Time spans**: where a kind has a start and an end (a deployment's `started_at` and
+  `finished_at`, an incident's creation and resolution, a sprint's start and end...), the end may
+  not come before the start; such a row is refused with its file and line. Sprints and cost
+  periods, whose end is exclusive, need the end strictly after the start.
 - **Team and service** left empty are filled from the config's ownership map where the kind says
   so (for example a deployment's team from its service's owner).
 - **Provenance**: every row gets `source` (`--source`, default `import`), `source_kind = import`,

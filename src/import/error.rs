@@ -84,12 +84,27 @@ pub enum LineProblem {
          commas"
     )]
     FieldCount { expected: u64, found: u64 },
+    #[error("not valid UTF-8; save the file as UTF-8 (spreadsheets call it \"CSV UTF-8\")")]
+    NotUtf8,
+    #[error(
+        "a quoted value that starts on this line is never closed, so the rest of the file was \
+         read as one value; close the quote, or write a quote inside a value as \"\""
+    )]
+    UnclosedQuote,
     #[error("not CSV this reader understands: {0}")]
     Csv(String),
     #[error("not valid JSON: {0}")]
     NotJson(String),
     #[error("each line must hold one JSON object, as {{\"external_id\": \"...\", ...}}")]
     NotObject,
+}
+
+/// A stored timestamp as the file would write it.
+fn shown(epoch_seconds: i64) -> String {
+    crate::model::ts(epoch_seconds).map_or_else(
+        || epoch_seconds.to_string(),
+        |t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+    )
 }
 
 /// A problem with one value.
@@ -128,6 +143,20 @@ pub enum CellProblem {
          config under [severity] (e.g. \"{value}\" = \"SEV2\")"
     )]
     UnmappedSeverity { value: String, source_name: String },
+    #[error(
+        "{} is {relation} {end_column} ({}); a start must come before its end, check both \
+         values",
+        shown(*start),
+        shown(*end)
+    )]
+    StartAfterEnd {
+        /// Epoch seconds, as stored.
+        start: i64,
+        /// `after`, or `not before` for periods whose end is exclusive.
+        relation: &'static str,
+        end_column: &'static str,
+        end: i64,
+    },
     #[error("a list is allowed only in a labels column")]
     UnexpectedList,
     #[error("labels must be strings")]

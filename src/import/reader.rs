@@ -170,6 +170,11 @@ fn csv_error(path: &Path, e: csv::Error) -> ImportError {
                 found: len,
             },
         ),
+        csv::ErrorKind::Utf8 { pos, .. } => line_error(
+            path,
+            pos.as_ref().map_or(line, csv::Position::line),
+            LineProblem::NotUtf8,
+        ),
         other => line_error(path, line, LineProblem::Csv(format!("{other:?}"))),
     }
 }
@@ -180,8 +185,10 @@ fn read_csv(
     layout: &Layout,
     each: &mut dyn FnMut(u64, &dyn Row) -> Result<(), ImportError>,
 ) -> Result<u64, ImportError> {
+    // Flexible, so that a short row can be told apart from an unclosed quote below.
     let mut csv = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
+        .flexible(true)
         .from_reader(reader);
     let header = csv.headers().map_err(|e| csv_error(path, e))?.clone();
     if header.is_empty() {
@@ -197,6 +204,13 @@ fn read_csv(
         .map_err(|e| csv_error(path, e))?
     {
         let line = record.position().map_or(0, csv::Position::line);
+        if record.len() != header.len() {
+            return Err(line_error(
+                path,
+                line,
+                field_count_problem(&mut csv, &record, header.len()),
+            ));
+        }
         let row = CsvRow {
             record: &record,
             field_of_slot: &field_of_slot,
@@ -207,29 +221,55 @@ fn read_csv(
     Ok(rows)
 }
 
+/// Why a row has the wrong number of fields. A quote that is never closed swallows the rest
+/// of the file into one value: the row comes up short, its last value spans lines, and
+/// nothing follows it. csv reports only the short row, so this is checked here.
+fn field_count_problem(
+    csv: &mut csv::Reader<impl std::io::Read>,
+    record: &csv::StringRecord,
+    expected: usize,
+) -> LineProblem {
+    let spans_lines = record
+        .iter()
+        .next_back()
+        .is_some_and(|v| v.contains(['\n', '\r']));
+    if record.len() < expected
+        && spans_lines
+        && matches!(csv.read_record(&mut csv::StringRecord::new()), Ok(false))
+    {
+        return LineProblem::UnclosedQuote;
+    }
+    LineProblem::FieldCount {
+        expected: expected as u64,
+        found: record.len() as u64,
+    }
+}
+
 fn read_json_lines(
     path: &Path,
     mut reader: impl BufRead,
     layout: &Layout,
     each: &mut dyn FnMut(u64, &dyn Row) -> Result<(), ImportError>,
 ) -> Result<u64, ImportError> {
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     let mut line = 0;
     let mut rows = 0;
     loop {
-        text.clear();
+        bytes.clear();
         if reader
-            .read_line(&mut text)
+            .read_until(b'\n', &mut bytes)
             .map_err(|e| read_error(path, e))?
             == 0
         {
             break;
         }
         line += 1;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| line_error(path, line, LineProblem::NotUtf8))?;
         if text.trim().is_empty() {
             continue;
         }
-        let object: serde_json::Value = serde_json::from_str(&text)
+        let object: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| line_error(path, line, LineProblem::NotJson(e.to_string())))?;
         let serde_json::Value::Object(map) = &object else {
             return Err(line_error(path, line, LineProblem::NotObject));

@@ -7,13 +7,18 @@
 
 use super::definitions::{DefinitionRef, MetricDefinition, Versions, ids};
 use super::explain::Explain;
-use super::incidents::RepeatIncident;
+use super::incidents::{IncidentParams, RepeatIncident, incident_report};
 use super::stats::{median, ratio};
 use crate::model::{ActionCategory, ActionItem, ActionStatus, Incident, Severity, Timestamp};
 use chrono::Duration;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
+
+mod scope;
+
+pub use scope::ActionInputs;
+use scope::is_open_at;
 
 #[derive(Debug, Clone)]
 pub struct ActionParams {
@@ -91,8 +96,13 @@ pub struct OpenAtRecurrence {
 pub struct IncidentDebt {
     pub weighted_overdue: f64,
     pub open_sev12_followups: usize,
+    /// Points of the open SEV1-2 follow-ups: their count × `open_sev12_weight`.
+    pub open_sev12_points: f64,
     /// Sum over SLOs of budget overspent (a remaining of -0.5 adds 0.5).
     pub overspent_budget: f64,
+    /// Points of the overspent budget: `overspent_budget` × `overspent_budget_weight`. The
+    /// three terms `weighted_overdue`, `open_sev12_points` and this one add up to `points`.
+    pub overspent_budget_points: f64,
     pub points: f64,
     /// Share of sprint capacity recommended for reliability work (a fraction).
     pub recommended_reliability_share: f64,
@@ -121,16 +131,83 @@ pub struct ActionReport {
     pub explain: Explain,
 }
 
-fn is_open_at(a: &ActionItem, t: Timestamp) -> bool {
-    a.created_at <= t
-        && match a.completed_at {
-            Some(done) => done > t,
-            None => !a.status.is_closed(),
-        }
+/// The report of the Actions pane and of `plumb report actions`: [`follow_up_report`] over a
+/// scope's inputs ([`Store::action_inputs`](crate::store::Store::action_inputs)), with the
+/// repeats the incident definition finds among its incidents and the budget overspent by its
+/// SLOs (`budgets_remaining`: each SLO's remaining budget; those below zero are overspent).
+pub fn scope_report(
+    inputs: &ActionInputs,
+    budgets_remaining: &[f64],
+    incident_params: &IncidentParams,
+    params: &ActionParams,
+    versions: &Versions,
+) -> ActionReport {
+    let period = inputs.period;
+    let repeats = incident_report(
+        &inputs.incidents,
+        &[],
+        period,
+        period.end,
+        incident_params,
+        versions,
+    )
+    .repeats;
+    // A fold from +0.0: an empty float `sum` is -0.0, which would print as "-0.00".
+    let overspent = budgets_remaining
+        .iter()
+        .filter(|r| **r < 0.0)
+        .fold(0.0, |acc, r| acc - r);
+    follow_up_report(inputs, &repeats, overspent, params, versions)
 }
 
-/// `incidents` are the incidents in scope (their follow-ups are `actions`); `repeats` come from
-/// the incident report; `overspent_budget` from the SLO reports.
+/// The follow-up definition over one scope's inputs ([`ActionInputs::select`]), measured at the
+/// period's end: what the Actions pane and `plumb report actions` both show. `repeats` come
+/// from the incident report over `inputs.incidents`; `overspent_budget` from the scope's SLOs.
+pub fn follow_up_report(
+    inputs: &ActionInputs,
+    repeats: &[RepeatIncident],
+    overspent_budget: f64,
+    params: &ActionParams,
+    versions: &Versions,
+) -> ActionReport {
+    let period = inputs.period;
+    let mut by_incident: HashMap<i64, Vec<&ActionItem>> = HashMap::new();
+    for a in &inputs.incident_items {
+        if let Some(i) = a.incident_id {
+            by_incident.entry(i).or_default().push(a);
+        }
+    }
+    compute(
+        &Scope {
+            items: &inputs.items,
+            severity: inputs
+                .incidents
+                .iter()
+                .chain(&inputs.other_incidents)
+                .map(|i| (i.id, i.severity))
+                .collect(),
+            incidents: inputs
+                .incidents
+                .iter()
+                .filter(|i| period.contains(i.created_at))
+                .collect(),
+            created: inputs
+                .incidents
+                .iter()
+                .map(|i| (i.id, i.created_at))
+                .collect(),
+            by_incident,
+        },
+        repeats,
+        overspent_budget,
+        period.end,
+        params,
+        versions,
+    )
+}
+
+/// The follow-up definition over exactly `actions`, with `incidents` as the scope's incidents
+/// (their severities set due dates; the prevent or mitigate share is over all of them).
 pub fn action_report(
     actions: &[ActionItem],
     incidents: &[Incident],
@@ -140,8 +217,50 @@ pub fn action_report(
     params: &ActionParams,
     versions: &Versions,
 ) -> ActionReport {
-    let severity: HashMap<i64, Severity> = incidents.iter().map(|i| (i.id, i.severity)).collect();
-    let sev_of = |a: &ActionItem| a.incident_id.and_then(|i| severity.get(&i).copied());
+    let mut by_incident: HashMap<i64, Vec<&ActionItem>> = HashMap::new();
+    for a in actions {
+        if let Some(i) = a.incident_id {
+            by_incident.entry(i).or_default().push(a);
+        }
+    }
+    compute(
+        &Scope {
+            items: actions,
+            severity: incidents.iter().map(|i| (i.id, i.severity)).collect(),
+            incidents: incidents.iter().collect(),
+            created: incidents.iter().map(|i| (i.id, i.created_at)).collect(),
+            by_incident,
+        },
+        repeats,
+        overspent_budget,
+        now,
+        params,
+        versions,
+    )
+}
+
+/// What the definition counts over.
+struct Scope<'a> {
+    items: &'a [ActionItem],
+    /// Severity of the incidents the items belong to.
+    severity: HashMap<i64, Severity>,
+    /// The incidents the prevent or mitigate share is over.
+    incidents: Vec<&'a Incident>,
+    /// Creation time of the incidents repeats may name.
+    created: HashMap<i64, Timestamp>,
+    /// Follow-ups per incident: the share and the follow-ups open at a recurrence.
+    by_incident: HashMap<i64, Vec<&'a ActionItem>>,
+}
+
+fn compute(
+    scope: &Scope,
+    repeats: &[RepeatIncident],
+    overspent_budget: f64,
+    now: Timestamp,
+    params: &ActionParams,
+    versions: &Versions,
+) -> ActionReport {
+    let sev_of = |a: &ActionItem| a.incident_id.and_then(|i| scope.severity.get(&i).copied());
     let due_of = |a: &ActionItem| {
         a.due_at.or_else(|| {
             sev_of(a)
@@ -154,12 +273,14 @@ pub fn action_report(
     let mut overdue_ids = Vec::new();
     let mut weighted_overdue = 0.0;
     let mut ages = Vec::new();
-    for a in actions {
+    for a in scope.items {
         explain.action_items.push(a.id);
-        if a.status == ActionStatus::Done {
-            done += 1;
-        }
-        if a.status.is_closed() {
+        // Open at `now`, not today: a report of an earlier range sees items closed since as
+        // open.
+        if !is_open_at(a, now) {
+            if a.status == ActionStatus::Done {
+                done += 1;
+            }
             continue;
         }
         open += 1;
@@ -176,16 +297,11 @@ pub fn action_report(
                 .unwrap_or(1.0);
         }
     }
-    let mut by_incident: HashMap<i64, Vec<&ActionItem>> = HashMap::new();
-    for a in actions {
-        if let Some(i) = a.incident_id {
-            by_incident.entry(i).or_default().push(a);
-        }
-    }
-    let mut without: Vec<i64> = incidents
+    let mut without: Vec<i64> = scope
+        .incidents
         .iter()
         .filter(|i| {
-            !by_incident.get(&i.id).is_some_and(|items| {
+            !scope.by_incident.get(&i.id).is_some_and(|items| {
                 items.iter().any(|a| {
                     matches!(
                         a.category,
@@ -197,13 +313,12 @@ pub fn action_report(
         .map(|i| i.id)
         .collect();
     without.sort_unstable();
-    let created: HashMap<i64, Timestamp> = incidents.iter().map(|i| (i.id, i.created_at)).collect();
     let mut open_at_recurrence = Vec::new();
     for r in repeats {
-        let Some(&at) = created.get(&r.incident_id) else {
+        let Some(&at) = scope.created.get(&r.incident_id) else {
             continue;
         };
-        for a in by_incident.get(&r.previous_id).into_iter().flatten() {
+        for a in scope.by_incident.get(&r.previous_id).into_iter().flatten() {
             if is_open_at(a, at) {
                 open_at_recurrence.push(OpenAtRecurrence {
                     action_id: a.id,
@@ -215,13 +330,13 @@ pub fn action_report(
     }
     open_at_recurrence.sort_by_key(|o| (o.recurrence_id, o.action_id));
     let overspent = overspent_budget.max(0.0);
-    let points = weighted_overdue
-        + params.open_sev12_weight * open_sev12 as f64
-        + params.overspent_budget_weight * overspent;
+    let budget_points = params.overspent_budget_weight * overspent;
+    let points = weighted_overdue + params.open_sev12_weight * open_sev12 as f64 + budget_points;
     let share = (params.base_share + params.share_per_point * points).min(params.max_share);
+    let incidents = scope.incidents.len();
     ActionReport {
         definition: versions.reference(ids::ACTIONS),
-        total: actions.len(),
+        total: scope.items.len(),
         open,
         overdue,
         overdue_ids: {
@@ -229,16 +344,18 @@ pub fn action_report(
             overdue_ids
         },
         done,
-        completion_rate: ratio(done, actions.len()),
+        completion_rate: ratio(done, scope.items.len()),
         median_open_age_seconds: median(&ages),
-        incidents: incidents.len(),
-        prevent_or_mitigate_share: ratio(incidents.len() - without.len(), incidents.len()),
+        incidents,
+        prevent_or_mitigate_share: ratio(incidents - without.len(), incidents),
         incidents_without_prevent_or_mitigate: without,
         open_at_recurrence,
         debt: IncidentDebt {
             weighted_overdue,
             open_sev12_followups: open_sev12,
+            open_sev12_points: params.open_sev12_weight * open_sev12 as f64,
             overspent_budget: overspent,
+            overspent_budget_points: budget_points,
             points,
             recommended_reliability_share: share,
         },
@@ -247,146 +364,4 @@ pub fn action_report(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{TimeZone, Utc};
-
-    fn at(d: u32) -> Timestamp {
-        Utc.with_ymd_and_hms(2024, 3, d, 0, 0, 0)
-            .single()
-            .expect("t")
-    }
-
-    fn incident(id: i64, sev: Severity, created: Timestamp) -> Incident {
-        Incident {
-            id,
-            service: Some("api".into()),
-            team: None,
-            severity: sev,
-            severity_original: "x".into(),
-            title: "db down".into(),
-            created_at: created,
-            acknowledged_at: None,
-            resolved_at: None,
-            resolved_by: None,
-            deployment_id: None,
-        }
-    }
-
-    fn action(
-        id: i64,
-        incident: i64,
-        cat: ActionCategory,
-        status: ActionStatus,
-        created: Timestamp,
-    ) -> ActionItem {
-        ActionItem {
-            id,
-            incident_id: Some(incident),
-            title: "fix".into(),
-            category: Some(cat),
-            team: None,
-            owner: None,
-            priority: None,
-            status,
-            ticket_key: None,
-            created_at: created,
-            due_at: None,
-            completed_at: None,
-        }
-    }
-
-    #[test]
-    fn overdue_by_policy_completion_age_and_debt() {
-        let incidents = [
-            incident(1, Severity::Sev1, at(1)),
-            incident(2, Severity::Sev3, at(2)),
-        ];
-        let mut done = action(12, 1, ActionCategory::Repair, ActionStatus::Done, at(1));
-        done.completed_at = Some(at(3));
-        let mut due = action(13, 2, ActionCategory::Detect, ActionStatus::Open, at(2));
-        due.due_at = Some(at(30));
-        let actions = [
-            // SEV1 follow-up with no due date: the 30-day policy makes it due on 31 March.
-            action(11, 1, ActionCategory::Prevent, ActionStatus::Open, at(1)),
-            done,
-            due,
-        ];
-        let now = Utc
-            .with_ymd_and_hms(2024, 4, 10, 0, 0, 0)
-            .single()
-            .expect("t");
-        let r = action_report(
-            &actions,
-            &incidents,
-            &[],
-            0.5,
-            now,
-            &ActionParams::default(),
-            &Versions::default(),
-        );
-        assert_eq!((r.total, r.open, r.done, r.overdue), (3, 2, 1, 2));
-        assert_eq!(r.overdue_ids.len(), r.overdue);
-        assert_eq!(r.completion_rate, Some(1.0 / 3.0));
-        // Open ages at 10 April: 40 days (since 1 March) and 39 days → median 39.5 days.
-        assert_eq!(r.median_open_age_seconds, Some(39.5 * 86_400.0));
-        // Incident 2 has only a detect item.
-        assert_eq!(r.incidents_without_prevent_or_mitigate, vec![2]);
-        assert_eq!(r.prevent_or_mitigate_share, Some(0.5));
-        // Debt: overdue SEV1 (5) + overdue SEV3 (2) + one open SEV1 follow-up (1) + 0.5 budget
-        // overspent × 10 = 13 points → 10 % + 13 × 1 % = 23 %.
-        assert_eq!(r.debt.points, 13.0);
-        assert!((r.debt.recommended_reliability_share - 0.23).abs() < 1e-12);
-    }
-
-    #[test]
-    fn actions_open_when_the_incident_recurred() {
-        let incidents = [
-            incident(1, Severity::Sev2, at(1)),
-            incident(2, Severity::Sev2, at(5)),
-        ];
-        let mut closed_late = action(21, 1, ActionCategory::Prevent, ActionStatus::Done, at(1));
-        closed_late.completed_at = Some(at(6)); // still open on 5 March
-        let mut closed_early = action(22, 1, ActionCategory::Mitigate, ActionStatus::Done, at(1));
-        closed_early.completed_at = Some(at(3));
-        let repeats = [RepeatIncident {
-            incident_id: 2,
-            previous_id: 1,
-            service: "api".into(),
-            normalised_title: "db down".into(),
-        }];
-        let r = action_report(
-            &[closed_late, closed_early],
-            &incidents,
-            &repeats,
-            0.0,
-            at(20),
-            &ActionParams::default(),
-            &Versions::default(),
-        );
-        assert_eq!(
-            r.open_at_recurrence,
-            vec![OpenAtRecurrence {
-                action_id: 21,
-                incident_id: 1,
-                recurrence_id: 2
-            }]
-        );
-    }
-
-    #[test]
-    fn no_items_no_rates_and_base_share() {
-        let r = action_report(
-            &[],
-            &[],
-            &[],
-            0.0,
-            at(1),
-            &ActionParams::default(),
-            &Versions::default(),
-        );
-        assert_eq!(r.completion_rate, None);
-        assert_eq!(r.median_open_age_seconds, None);
-        assert_eq!(r.debt.recommended_reliability_share, 0.10);
-    }
-}
+mod tests;

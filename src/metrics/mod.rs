@@ -13,8 +13,9 @@
 //!   `slo::slo_report(&slo, &samples, &params, now, &versions) -> SloReport`.
 //! - Incidents: `Store::incidents(&filter, 0)` + `Store::incident_events_for(&ids)`, then
 //!   `incidents::incident_report(&incidents, &events, period, now, &params, &versions)`.
-//! - Actions: `Store::action_items(&filter)`, then `actions::action_report(&items, &incidents,
-//!   &incident_report.repeats, overspent_budget, now, &params, &versions)`.
+//! - Actions: `Store::action_inputs(&filter, period, repeat_window)`, then
+//!   `actions::scope_report(&inputs, &budgets_remaining, &incident_params, &params, &versions)`
+//!   (the TUI and `plumb report actions` both use it, so they agree).
 //! - CI: `Store::pipeline_runs(&filter)`, then `ci::ci_report(&runs, period, &params, &versions)`.
 //! - Every result carries `definition: DefinitionRef { metric, version }`; durations are seconds
 //!   (`f64`), rates fractions, counts integers, and `None` (JSON `null`) means no data.

@@ -10,7 +10,7 @@ mod ownership;
 mod planning;
 
 pub use delivery::*;
-pub use filter::{Filter, parse_when};
+pub use filter::{Filter, parse_range, parse_when};
 pub use operations::*;
 pub use ownership::Ownership;
 pub use planning::*;

@@ -67,6 +67,7 @@ fn render_json(report: &DoraReport, filter: &Filter, explain: Option<&ExplainRow
             map.insert("explain".into(), Value::Object(ex));
         }
     }
+    super::round_durations(&mut v);
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
     s
@@ -106,11 +107,10 @@ fn render_csv(r: &DoraReport) -> String {
         "band".into(),
         "definition_version".into(),
     ]);
-    let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
     let rows = [
         (
             "deploy_days_per_week",
-            num(r.deployment_frequency.deploy_days_per_week),
+            r.deployment_frequency.deploy_days_per_week,
             "days/week",
             r.deployment_frequency.deploy_days,
             r.deployment_frequency.band,
@@ -118,7 +118,7 @@ fn render_csv(r: &DoraReport) -> String {
         ),
         (
             "deployments_per_week",
-            num(r.deployment_frequency.deployments_per_week),
+            r.deployment_frequency.deployments_per_week,
             "deployments/week",
             r.deployment_frequency.deployments,
             None,
@@ -126,7 +126,7 @@ fn render_csv(r: &DoraReport) -> String {
         ),
         (
             "lead_time_median",
-            num(r.lead_time.median_seconds),
+            r.lead_time.median_seconds,
             "seconds",
             r.lead_time.changes,
             r.lead_time.band,
@@ -134,7 +134,7 @@ fn render_csv(r: &DoraReport) -> String {
         ),
         (
             "lead_time_p90",
-            num(r.lead_time.p90_seconds),
+            r.lead_time.p90_seconds,
             "seconds",
             r.lead_time.changes,
             None,
@@ -142,7 +142,7 @@ fn render_csv(r: &DoraReport) -> String {
         ),
         (
             "change_failure_rate",
-            num(r.change_failure_rate.rate),
+            r.change_failure_rate.rate,
             "fraction",
             r.change_failure_rate.deployments,
             r.change_failure_rate.band,
@@ -150,7 +150,7 @@ fn render_csv(r: &DoraReport) -> String {
         ),
         (
             "recovery_time_median",
-            num(r.recovery_time.median_seconds),
+            r.recovery_time.median_seconds,
             "seconds",
             r.recovery_time.recovered,
             r.recovery_time.band,
@@ -158,7 +158,7 @@ fn render_csv(r: &DoraReport) -> String {
         ),
         (
             "time_to_restore_median",
-            num(r.time_to_restore.median_seconds),
+            r.time_to_restore.median_seconds,
             "seconds",
             r.time_to_restore.resolved,
             r.time_to_restore.band,
@@ -166,7 +166,7 @@ fn render_csv(r: &DoraReport) -> String {
         ),
         (
             "rework_rate",
-            num(r.rework_rate.rate),
+            r.rework_rate.rate,
             "fraction",
             r.rework_rate.deployments,
             None,
@@ -176,7 +176,7 @@ fn render_csv(r: &DoraReport) -> String {
     for (metric, value, unit, count, b, version) in rows {
         out.push_str(&csv_line(&[
             metric.into(),
-            value,
+            value.map_or(String::new(), |v| super::csv_value(v, unit)),
             unit.into(),
             count.to_string(),
             b.map_or(String::new(), |b| b.as_str().into()),

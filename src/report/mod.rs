@@ -255,6 +255,7 @@ pub fn definition_versions(
 /// Adds the fields every JSON report has (`report`, `schema_version`, `filter`,
 /// `definition_version`) to `body` and prints it.
 pub fn json_document(report: &str, mut body: Value, filter: &Filter, versions: Value) -> String {
+    round_durations(&mut body);
     if let Value::Object(map) = &mut body {
         map.insert("report".into(), json!(report));
         map.insert("schema_version".into(), json!(JSON_SCHEMA_VERSION));
@@ -289,11 +290,54 @@ pub fn csv_number(
     csv_line(&[
         metric.into(),
         subject.into(),
-        value.map_or(String::new(), |v| format!("{v}")),
+        value.map_or(String::new(), |v| csv_value(v, unit)),
         unit.into(),
         count.map_or(String::new(), |c| c.to_string()),
         version.to_string(),
     ])
+}
+
+/// A number as a CSV cell: durations to the millisecond (a mean of whole seconds is not
+/// exactly representable, `5861.000000000002`), other numbers as they are.
+pub fn csv_value(v: f64, unit: &str) -> String {
+    if unit == "seconds" {
+        format!("{}", round_ms(v))
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Seconds rounded to the millisecond: the precision any source records times with.
+pub fn round_ms(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}
+
+/// Rounds, in place, every number under a key ending in `_seconds` to the millisecond, so
+/// JSON durations carry no floating-point noise.
+pub fn round_durations(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                match v {
+                    Value::Number(n) if k.ends_with("_seconds") => {
+                        if let Some(f) = n.as_f64().filter(|_| !n.is_i64() && !n.is_u64()) {
+                            *v = json!(round_ms(f));
+                        }
+                    }
+                    Value::Array(list) if k.ends_with("_seconds") => {
+                        for item in list.iter_mut() {
+                            if let Some(f) = item.as_f64().filter(|_| item.is_f64()) {
+                                *item = json!(round_ms(f));
+                            }
+                        }
+                    }
+                    other => round_durations(other),
+                }
+            }
+        }
+        Value::Array(list) => list.iter_mut().for_each(round_durations),
+        _ => {}
+    }
 }
 
 /// The header line of [`CSV_HEADER`].
@@ -324,4 +368,29 @@ pub fn versions_text(versions: &Value) -> String {
         out.push_str(&piece);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_lose_their_floating_point_noise() {
+        let row = csv_number("mttr", "SEV2", Some(5861.000000000002), "seconds", None, 1);
+        assert_eq!(row, "mttr,SEV2,5861,seconds,,1\n");
+        // Only durations are rounded: a ratio keeps its digits.
+        let row = csv_number("rate", "", Some(0.123_456_789), "fraction", None, 1);
+        assert_eq!(row, "rate,,0.123456789,fraction,,1\n");
+        let mut v = json!({
+            "resolve": {"mean_seconds": 5861.000000000002, "count": 3},
+            "by_severity": [{"median_seconds": 12.3456}],
+            "rate": 0.123_456_789,
+            "age_seconds": 7,
+        });
+        round_durations(&mut v);
+        assert_eq!(v["resolve"]["mean_seconds"], json!(5861.0));
+        assert_eq!(v["by_severity"][0]["median_seconds"], json!(12.346));
+        assert_eq!(v["rate"], json!(0.123_456_789));
+        assert_eq!(v["age_seconds"], json!(7));
+    }
 }

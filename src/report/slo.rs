@@ -279,11 +279,7 @@ fn render_table(view: &SloView, explain: Option<&Provenances>) -> String {
             .iter()
             .map(|w| w.long_burn_rate.map_or("–".into(), |b| format!("{b:.1}")))
             .collect();
-        let alert = match alert_label(&r.alerts) {
-            Some("ok") => "✓ ok".to_string(),
-            Some(level) => format!("▲ {level}"),
-            None => "–".into(),
-        };
+        let alert = alert_cell(alert_label(&r.alerts));
         let budget = match r.budget_remaining {
             Some(b) if b < 0.0 => format!("✗ {}", human_pct(Some(b))),
             b => human_pct(b),
@@ -320,6 +316,16 @@ fn render_table(view: &SloView, explain: Option<&Provenances>) -> String {
     out
 }
 
+/// An alert state as the dashboard marks it: a page is a breach (✗), a ticket a warning (▲).
+fn alert_cell(label: Option<&str>) -> String {
+    match label {
+        Some("ok") => "✓ ok".into(),
+        Some("page") => "✗ page".into(),
+        Some(level) => format!("▲ {level}"),
+        None => "–".into(),
+    }
+}
+
 fn firing_alerts(view: &SloView, out: &mut String) {
     let mut t = TextTable::new(&[
         "SLO",
@@ -337,14 +343,11 @@ fn firing_alerts(view: &SloView, out: &mut String) {
             let burn = |b: Option<f64>| b.map_or("–".into(), |b| format!("{b:.2}"));
             t.row(vec![
                 e.report.name.clone(),
-                format!(
-                    "▲ {}",
-                    if w.window.severity == AlertSeverity::Page {
-                        "page"
-                    } else {
-                        "ticket"
-                    }
-                ),
+                alert_cell(Some(if w.window.severity == AlertSeverity::Page {
+                    "page"
+                } else {
+                    "ticket"
+                })),
                 format!(
                     "{} + {}",
                     human_span(w.window.long.num_seconds()),
@@ -447,5 +450,18 @@ fn explain_table(view: &SloView, rows: &Provenances, out: &mut String) {
                 r.buckets.len() - EXPLAIN_TABLE_LIMIT
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alert_cell;
+
+    #[test]
+    fn a_page_is_marked_as_a_breach_like_the_dashboard_does() {
+        assert_eq!(alert_cell(Some("page")), "✗ page");
+        assert_eq!(alert_cell(Some("ticket")), "▲ ticket");
+        assert_eq!(alert_cell(Some("ok")), "✓ ok");
+        assert_eq!(alert_cell(None), "–");
     }
 }

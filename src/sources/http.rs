@@ -6,6 +6,7 @@
 
 use super::SourceError;
 use super::auth::Auth;
+use super::connect::{ConnectFailure, host_of};
 use super::pagination::{link_next, link_rel};
 use super::ratelimit::{self, Pacer};
 use crate::config::{Secret, SourceConfig};
@@ -23,8 +24,11 @@ pub struct HttpPolicy {
     pub timeout: Duration,
     /// Requests in flight at once for this source instance.
     pub concurrency: usize,
-    /// Attempts after the first on a timeout, a connection error or a 5xx.
+    /// Attempts after the first on a timeout, a body cut short or a 5xx.
     pub max_retries: u32,
+    /// Attempts after the first when no connection could be made (refused, DNS, TLS): these
+    /// rarely heal within a backoff, so one quick retry covers a blip and no more.
+    pub max_connect_retries: u32,
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
     /// Below this many remaining requests the rest of the window is spread evenly.
@@ -41,6 +45,7 @@ impl HttpPolicy {
             timeout: source.timeout(),
             concurrency: usize::try_from(source.concurrency.max(1)).unwrap_or(1),
             max_retries: 4,
+            max_connect_retries: 1,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             slow_down_below: 100,
@@ -222,7 +227,12 @@ impl HttpClient {
                     if let Some(wait) = self.rate_limit_wait(status, &headers) {
                         rate_limited += 1;
                         if rate_limited > self.policy.max_rate_limit_retries {
-                            return Err(self.rate_limited(wait));
+                            return Err(SourceError::RateLimitRetriesExhausted {
+                                source_name: self.source_name.clone(),
+                                endpoint,
+                                attempts: self.policy.max_rate_limit_retries,
+                                last_wait_secs: wait.as_secs_f64().ceil() as u64,
+                            });
                         }
                         self.pacer.hold_for(wait);
                         continue;
@@ -235,11 +245,24 @@ impl HttpClient {
                     return Err(self.status_error(status, endpoint, &body));
                 }
                 Err(error) => {
-                    if failures < self.policy.max_retries {
+                    let unreachable = ConnectFailure::of(&error);
+                    let retries = match unreachable {
+                        Some(_) => self.policy.max_connect_retries,
+                        None => self.policy.max_retries,
+                    };
+                    if failures < retries {
                         failures += 1;
                         tracing::debug!(source = %self.source_name, %endpoint, %error, "retrying");
                         self.retry_after_backoff(failures).await;
                         continue;
+                    }
+                    if let Some(cause) = unreachable {
+                        return Err(SourceError::Unreachable {
+                            source_name: self.source_name.clone(),
+                            host: host_of(&self.base_url).to_string(),
+                            base_url: self.base_url.clone(),
+                            cause,
+                        });
                     }
                     return Err(if error.is_timeout() {
                         SourceError::Timeout {
@@ -387,10 +410,16 @@ impl HttpClient {
     }
 
     fn rate_limited(&self, wait: Duration) -> SourceError {
+        let wait_secs = wait.as_secs_f64().ceil() as u64;
+        let now = chrono::Utc::now();
+        let until = chrono::Duration::try_seconds(i64::try_from(wait_secs).unwrap_or(i64::MAX))
+            .and_then(|d| now.checked_add_signed(d))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
         SourceError::RateLimited {
             source_name: self.source_name.clone(),
-            until: chrono::Utc::now()
-                + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
+            until: chrono::SubsecRound::trunc_subsecs(until, 0),
+            wait_secs,
+            max_wait_secs: self.policy.max_rate_limit_wait.as_secs(),
         }
     }
 

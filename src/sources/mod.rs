@@ -5,6 +5,7 @@
 //! [`crate::sync::Session`], which writes them in one transaction with the cursor advance.
 
 pub mod auth;
+pub mod connect;
 pub mod datadog;
 pub mod github;
 pub mod gitlab;
@@ -16,6 +17,7 @@ pub mod pagination;
 pub mod probe;
 pub mod prometheus;
 mod ratelimit;
+pub(crate) mod shared;
 
 use crate::model::Timestamp;
 use thiserror::Error;
@@ -42,16 +44,45 @@ pub enum SourceError {
         endpoint: String,
     },
     #[error(
-        "source `{source_name}`: rate limit exhausted until {until}; plumb stopped rather than \
-         wait that long, run the sync again after that time"
+        "source `{source_name}`: rate limit exhausted until {} (in {}); plumb waits at most {} \
+         for a rate limit, run the sync again after that time",
+        to_the_second(until),
+        humanise_secs(*wait_secs),
+        humanise_secs(*max_wait_secs)
     )]
     RateLimited {
         source_name: String,
         until: Timestamp,
+        wait_secs: u64,
+        max_wait_secs: u64,
     },
     #[error(
-        "source `{source_name}`: cannot reach {endpoint}; check the network and the source's \
-         base_url"
+        "source `{source_name}`: {endpoint} was still rate limited after {attempts} waits of \
+         the time the server asked for (last {}); the server throttles harder than it says, run \
+         the sync again in a few minutes or lower the source's concurrency",
+        humanise_secs(*last_wait_secs)
+    )]
+    RateLimitRetriesExhausted {
+        source_name: String,
+        endpoint: String,
+        attempts: u32,
+        last_wait_secs: u64,
+    },
+    #[error(
+        "source `{source_name}`: cannot connect to {host} (base_url {base_url}): {cause}; {}; \
+         the source's other resources were skipped",
+        cause.hint()
+    )]
+    Unreachable {
+        source_name: String,
+        host: String,
+        base_url: String,
+        cause: connect::ConnectFailure,
+    },
+    #[error(
+        "source `{source_name}`: {endpoint} failed after several attempts ({}); check the \
+         network and the source's base_url",
+        connect::innermost_cause(error)
     )]
     Network {
         source_name: String,
@@ -109,6 +140,22 @@ pub enum SourceError {
     },
 }
 
+/// A timestamp to the second, as messages show it.
+pub(crate) fn to_the_second(t: &Timestamp) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// A wait in words: `2 s`, `4 min 10 s`, `1 h 5 min`.
+pub(crate) fn humanise_secs(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 if secs % 60 == 0 => format!("{} min", secs / 60),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        _ if secs % 3600 < 60 => format!("{} h", secs / 3600),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
 fn said(detail: &Option<String>) -> String {
     detail
         .as_deref()
@@ -130,6 +177,8 @@ impl SourceError {
             self,
             SourceError::Auth { .. }
                 | SourceError::RateLimited { .. }
+                | SourceError::RateLimitRetriesExhausted { .. }
+                | SourceError::Unreachable { .. }
                 | SourceError::NoBaseUrl { .. }
                 | SourceError::Client { .. }
         )

@@ -148,7 +148,8 @@ pub async fn check(source: &SourceConfig, auth: &Auth, now: Timestamp) -> Vec<Fi
             let why = if e.is_timeout() {
                 "timed out".to_string()
             } else {
-                "connection failed".to_string()
+                super::connect::ConnectFailure::of(&e)
+                    .map_or_else(|| "connection failed".to_string(), |c| c.to_string())
             };
             findings.push(Finding::new(
                 Level::Fail,

@@ -3,6 +3,7 @@
 use super::read::map_change;
 use super::read::where_clause;
 use super::{Result, Store};
+use crate::metrics::actions::ActionInputs;
 use crate::metrics::definitions::{MetricDefinition, Versions};
 use crate::metrics::dora::{DoraInputs, DoraParams};
 use crate::metrics::period::Period;
@@ -194,6 +195,43 @@ impl Store {
             out.push((slo, samples));
         }
         Ok(out)
+    }
+
+    /// The follow-ups of a scope (`filter`'s team and service) over `period`, by the rule of
+    /// [`ActionInputs::select`], with the scope's incidents from `repeat_window` before the
+    /// period (so repeats of earlier incidents are found) and the incidents the follow-ups
+    /// belong to.
+    pub fn action_inputs(
+        &self,
+        filter: &Filter,
+        period: Period,
+        repeat_window: Duration,
+    ) -> Result<ActionInputs> {
+        let scope = Filter {
+            since: Some(period.start),
+            until: Some(period.end),
+            team: filter.team.clone(),
+            service: filter.service.clone(),
+            environment: None,
+        };
+        let history = self.incidents(&scope, repeat_window.num_seconds())?;
+        let all: Vec<_> = self
+            .action_items(&Filter::default())?
+            .into_iter()
+            .filter(|a| a.created_at < period.end)
+            .collect();
+        let mut wanted: Vec<i64> = all.iter().filter_map(|a| a.incident_id).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let linked = self.incidents_by_ids(&wanted)?;
+        Ok(ActionInputs::select(
+            all,
+            history,
+            linked,
+            filter.team.as_deref(),
+            filter.service.as_deref(),
+            period,
+        ))
     }
 
     /// The log entries (acknowledge, escalate, resolve, ...) of the given incidents, in time

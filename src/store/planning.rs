@@ -107,11 +107,40 @@ fn map_sprint(r: &Row) -> rusqlite::Result<Sprint> {
     })
 }
 
+fn map_sprint_item(r: &Row) -> rusqlite::Result<SprintItem> {
+    Ok(SprintItem {
+        sprint_id: r.get(0)?,
+        work_item_id: r.get(1)?,
+        added_at: opt_ts(r, 2)?,
+        removed_at: opt_ts(r, 3)?,
+    })
+}
+
+fn map_transition(r: &Row) -> rusqlite::Result<Transition> {
+    Ok(Transition {
+        work_item_id: r.get(0)?,
+        at: req_ts(r, 1)?,
+        from_status: r.get(2)?,
+        to_status: r.get(3)?,
+    })
+}
+
 fn id_list(ids: &[i64]) -> (String, Vec<Value>) {
     (
         vec!["?"; ids.len()].join(","),
         ids.iter().map(|&i| Value::Integer(i)).collect(),
     )
+}
+
+/// ` WHERE <column> = ?1` and its parameter when narrowed by team, else nothing.
+fn team_clause(column: &str, team: Option<&str>) -> (String, Vec<Value>) {
+    match team {
+        Some(t) => (
+            format!(" WHERE {column} = ?1"),
+            vec![Value::Text(t.to_string())],
+        ),
+        None => (String::new(), vec![]),
+    }
 }
 
 impl Store {
@@ -124,6 +153,22 @@ impl Store {
         let mut stmt = self.conn().prepare_cached(sql)?;
         let rows = stmt.query_map(params_from_iter(params.iter()), map)?;
         Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+    }
+
+    /// The rows of `sql` (given the `?` list of a chunk of ids) for every id, read in chunks
+    /// that stay under SQLite's limit on bound parameters.
+    fn rows_for_ids<T>(
+        &self,
+        ids: &[i64],
+        sql: impl Fn(&str) -> String,
+        mut map: impl FnMut(&Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let (marks, params) = id_list(chunk);
+            out.extend(self.rows(&sql(&marks), &params, &mut map)?);
+        }
+        Ok(out)
     }
 
     /// Which of the Retro, Alignment and Governance panes have anything to show.
@@ -147,18 +192,12 @@ impl Store {
 
     /// Sprints, oldest first, narrowed by team.
     pub fn sprints(&self, team: Option<&str>) -> Result<Vec<Sprint>> {
-        match team {
-            Some(t) => self.rows(
-                &format!("SELECT {SPRINT_COLUMNS} WHERE team = ?1 ORDER BY start_at, id"),
-                &[Value::Text(t.to_string())],
-                map_sprint,
-            ),
-            None => self.rows(
-                &format!("SELECT {SPRINT_COLUMNS} ORDER BY start_at, id"),
-                &[],
-                map_sprint,
-            ),
-        }
+        let (filter, params) = team_clause("team", team);
+        self.rows(
+            &format!("SELECT {SPRINT_COLUMNS}{filter} ORDER BY start_at, id"),
+            &params,
+            map_sprint,
+        )
     }
 
     /// The inputs of the retro prep of sprint `sprint_id` (no sprint: empty inputs).
@@ -225,69 +264,64 @@ impl Store {
         Vec<SprintItem>,
         Vec<Transition>,
     )> {
-        let (mut items, mut memberships, mut transitions) = (vec![], vec![], vec![]);
-        for chunk in ids.chunks(500) {
-            let (marks, params) = id_list(chunk);
-            items.extend(self.rows(
-                &format!(
+        let mut items = self.rows_for_ids(
+            ids,
+            |marks| {
+                format!(
                     "SELECT id, key, title, item_type, category, status, status_category, team,
                             sprint_id, milestone_id, epic, points, created_at, started_at,
                             resolved_at, due_at
                      FROM work_items WHERE id IN ({marks})"
-                ),
-                &params,
-                |r| {
-                    Ok(crate::model::WorkItem {
-                        id: r.get(0)?,
-                        key: r.get(1)?,
-                        title: r.get(2)?,
-                        item_type: r.get(3)?,
-                        category: r.get(4)?,
-                        status: r.get(5)?,
-                        status_category: r.get(6)?,
-                        team: r.get(7)?,
-                        sprint_id: r.get(8)?,
-                        milestone_id: r.get(9)?,
-                        epic: r.get(10)?,
-                        points: r.get(11)?,
-                        created_at: req_ts(r, 12)?,
-                        started_at: opt_ts(r, 13)?,
-                        resolved_at: opt_ts(r, 14)?,
-                        due_at: opt_ts(r, 15)?,
-                    })
-                },
-            )?);
-            memberships.extend(self.rows(
-                &format!(
-                    "SELECT sprint_id, work_item_id, added_at, removed_at FROM sprint_items
-                     WHERE work_item_id IN ({marks}) ORDER BY work_item_id, added_at"
-                ),
-                &params,
-                |r| {
-                    Ok(SprintItem {
-                        sprint_id: r.get(0)?,
-                        work_item_id: r.get(1)?,
-                        added_at: opt_ts(r, 2)?,
-                        removed_at: opt_ts(r, 3)?,
-                    })
-                },
-            )?);
-            transitions.extend(self.rows(
-                &format!(
-                    "SELECT work_item_id, at, from_status, to_status FROM work_item_transitions
-                     WHERE work_item_id IN ({marks}) ORDER BY work_item_id, at"
-                ),
-                &params,
-                |r| {
-                    Ok(Transition {
-                        work_item_id: r.get(0)?,
-                        at: req_ts(r, 1)?,
-                        from_status: r.get(2)?,
-                        to_status: r.get(3)?,
-                    })
-                },
-            )?);
-        }
+                )
+            },
+            |r| {
+                Ok(crate::model::WorkItem {
+                    id: r.get(0)?,
+                    key: r.get(1)?,
+                    title: r.get(2)?,
+                    item_type: r.get(3)?,
+                    category: r.get(4)?,
+                    status: r.get(5)?,
+                    status_category: r.get(6)?,
+                    team: r.get(7)?,
+                    sprint_id: r.get(8)?,
+                    milestone_id: r.get(9)?,
+                    epic: r.get(10)?,
+                    points: r.get(11)?,
+                    created_at: req_ts(r, 12)?,
+                    started_at: opt_ts(r, 13)?,
+                    resolved_at: opt_ts(r, 14)?,
+                    due_at: opt_ts(r, 15)?,
+                })
+            },
+        )?;
+        // Both histories are read per work item, in the order the retro replays them.
+        let of_items = |columns: &'static str, table: &'static str, order: &'static str| {
+            move |marks: &str| {
+                format!(
+                    "SELECT {columns} FROM {table} WHERE work_item_id IN ({marks})
+                     ORDER BY work_item_id, {order}"
+                )
+            }
+        };
+        let memberships = self.rows_for_ids(
+            ids,
+            of_items(
+                "sprint_id, work_item_id, added_at, removed_at",
+                "sprint_items",
+                "added_at",
+            ),
+            map_sprint_item,
+        )?;
+        let transitions = self.rows_for_ids(
+            ids,
+            of_items(
+                "work_item_id, at, from_status, to_status",
+                "work_item_transitions",
+                "at",
+            ),
+            map_transition,
+        )?;
         // Keys in tracker order: PAY-9 before PAY-10.
         items.sort_by(|a, b| (a.key.len(), &a.key, a.id).cmp(&(b.key.len(), &b.key, b.id)));
         Ok((items, memberships, transitions))
@@ -323,10 +357,7 @@ impl Store {
 
     /// Objectives, narrowed by team, by period then title.
     pub fn objectives(&self, team: Option<&str>) -> Result<Vec<Objective>> {
-        let (filter, params) = match team {
-            Some(t) => (" WHERE team = ?1", vec![Value::Text(t.to_string())]),
-            None => ("", vec![]),
-        };
+        let (filter, params) = team_clause("team", team);
         self.rows(
             &format!(
                 "SELECT id, title, team, period, status FROM objectives{filter}
@@ -347,38 +378,32 @@ impl Store {
 
     /// The key results of the given objectives.
     pub fn key_results(&self, objective_ids: &[i64]) -> Result<Vec<KeyResult>> {
-        let mut out = Vec::new();
-        for chunk in objective_ids.chunks(500) {
-            let (marks, params) = id_list(chunk);
-            out.extend(self.rows(
-                &format!(
+        self.rows_for_ids(
+            objective_ids,
+            |marks| {
+                format!(
                     "SELECT id, objective_id, title, metric, unit, baseline, target, current
                      FROM key_results WHERE objective_id IN ({marks}) ORDER BY objective_id, id"
-                ),
-                &params,
-                |r| {
-                    Ok(KeyResult {
-                        id: r.get(0)?,
-                        objective_id: r.get(1)?,
-                        title: r.get(2)?,
-                        metric: r.get(3)?,
-                        unit: r.get(4)?,
-                        baseline: r.get(5)?,
-                        target: r.get(6)?,
-                        current: r.get(7)?,
-                    })
-                },
-            )?);
-        }
-        Ok(out)
+                )
+            },
+            |r| {
+                Ok(KeyResult {
+                    id: r.get(0)?,
+                    objective_id: r.get(1)?,
+                    title: r.get(2)?,
+                    metric: r.get(3)?,
+                    unit: r.get(4)?,
+                    baseline: r.get(5)?,
+                    target: r.get(6)?,
+                    current: r.get(7)?,
+                })
+            },
+        )
     }
 
     /// Milestones (narrowed by team) with the count of their work items and of those done.
     pub fn milestone_progress(&self, team: Option<&str>) -> Result<Vec<MilestoneProgress>> {
-        let (filter, params) = match team {
-            Some(t) => (" WHERE m.team = ?1", vec![Value::Text(t.to_string())]),
-            None => ("", vec![]),
-        };
+        let (filter, params) = team_clause("m.team", team);
         self.rows(
             &format!(
                 "SELECT m.id, m.name, m.team, m.status, m.start_at, m.due_at, m.completed_at,

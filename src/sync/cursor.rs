@@ -161,6 +161,19 @@ pub fn record_error(
     Ok(())
 }
 
+/// The resource name under which errors of a whole source are kept (a token that cannot be
+/// read, a kind plumb does not sync), so that `plumb sync status` lists the source.
+pub const SOURCE_WIDE: &str = "all";
+
+/// Removes the source-wide error row of `source`: its resources are being read again.
+pub fn clear_source_wide(conn: &Connection, source: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM sync_state WHERE source = ?1 AND resource = ?2",
+        params![source, SOURCE_WIDE],
+    )?;
+    Ok(())
+}
+
 /// Every resource's state, by source then resource.
 pub fn all(conn: &Connection) -> rusqlite::Result<Vec<(String, String, CursorRow)>> {
     let mut stmt =
@@ -224,5 +237,27 @@ mod tests {
         let row = load(conn, "gh", "a/b:pulls").unwrap();
         assert_eq!((row.last_ok_at, row.last_error), (Some(at(14)), None));
         assert_eq!(all(conn).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_source_wide_error_is_cleared_without_touching_resources() {
+        let store = Store::open_in_memory().unwrap();
+        let conn = store.conn();
+        record_error(conn, "gh", SOURCE_WIDE, "GH_TOKEN is not set", at(1)).unwrap();
+        record_ok(conn, "gh", "a/b:pulls", at(2)).unwrap();
+        record_error(conn, "gl", SOURCE_WIDE, "GL_TOKEN is not set", at(1)).unwrap();
+        clear_source_wide(conn, "gh").unwrap();
+        let keys: Vec<(String, String)> = all(conn)
+            .unwrap()
+            .into_iter()
+            .map(|(s, r, _)| (s, r))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("gh".to_string(), "a/b:pulls".to_string()),
+                ("gl".to_string(), SOURCE_WIDE.to_string())
+            ]
+        );
     }
 }

@@ -40,6 +40,15 @@ pub enum SyncError {
         error: Box<StoreError>,
     },
     #[error(
+        "source `{source_name}`: `{resource}` was skipped because `{prerequisite}`, which it is \
+         built from, failed in this run; fix that error and sync again"
+    )]
+    Prerequisite {
+        source_name: String,
+        resource: String,
+        prerequisite: String,
+    },
+    #[error(
         "source `{source_name}`: plumb sync does not read {kind} sources yet; load their data \
          with `plumb import` meanwhile"
     )]
@@ -54,6 +63,7 @@ impl SyncError {
         match self {
             SyncError::Source(e) => e.is_fatal_for_source(),
             SyncError::Store { .. } | SyncError::Unsupported { .. } => true,
+            SyncError::Prerequisite { .. } => false,
         }
     }
 }
@@ -104,6 +114,30 @@ pub fn resources(source: &SourceConfig) -> Vec<String> {
     }
 }
 
+/// The resources `resource` is computed from: when one of them fails, `resource` would read
+/// a stale or partial parent and record a success it has not earned.
+pub fn prerequisites(kind: SourceKind, resource: &str) -> Vec<String> {
+    match (kind, resource.rsplit_once(':')) {
+        (SourceKind::Github, Some((repo, "deployment_changes"))) => {
+            vec![format!("{repo}:deployments"), format!("{repo}:releases")]
+        }
+        (SourceKind::Datadog, None) if resource == "slo_history" => vec!["slos".into()],
+        _ => Vec::new(),
+    }
+}
+
+/// Records an error that stopped `source` before any resource was read (its token, its
+/// preparation) under [`cursor::SOURCE_WIDE`], so `plumb sync status` shows it.
+pub fn record_source_error(
+    store: &Store,
+    source: &str,
+    message: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    cursor::record_error(store.conn(), source, cursor::SOURCE_WIDE, message, at)?;
+    Ok(())
+}
+
 /// What a source needs in the store before its resources are read: Prometheus queries carry
 /// no SLO definition, so their `[[slos]]` entries are written first.
 pub fn prepare_source(
@@ -140,7 +174,10 @@ pub async fn sync_source(
         summary: SourceSummary::new(&source.name, source.kind),
         current: 0,
     };
+    // Best effort: a stale source-wide error only lingers in `sync status`.
+    let _ = cursor::clear_source_wide(session.store.conn(), &source.name);
     let names = resources(source);
+    let mut failed: Vec<String> = Vec::new();
     if names.is_empty() {
         let error = SyncError::Unsupported {
             source_name: source.name.clone(),
@@ -158,6 +195,19 @@ pub async fn sync_source(
             .summary
             .resources
             .push(ResourceSummary::new(&resource));
+        if let Some(prerequisite) = prerequisites(source.kind, &resource)
+            .into_iter()
+            .find(|p| failed.contains(p))
+        {
+            let error = SyncError::Prerequisite {
+                source_name: source.name.clone(),
+                resource: resource.clone(),
+                prerequisite,
+            };
+            session.fail(&resource, &error);
+            failed.push(resource);
+            continue;
+        }
         let outcome = match source.kind {
             SourceKind::Github => github::sync_resource(&mut session, client, &resource).await,
             SourceKind::Gitlab => gitlab::sync_resource(&mut session, client, &resource).await,
@@ -177,6 +227,7 @@ pub async fn sync_source(
             Err(error) => {
                 let fatal = error.is_fatal_for_source();
                 session.fail(&resource, &error);
+                failed.push(resource);
                 if fatal {
                     break;
                 }

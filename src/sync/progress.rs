@@ -39,7 +39,10 @@ impl SyncEvent<'_> {
                 source,
                 resource,
                 items,
-            } => format!("{source}: {resource}: page of {items} items written"),
+            } => format!(
+                "{source}: {resource}: page of {} written",
+                counted(*items as u64, "item")
+            ),
             SyncEvent::NotModified { source, resource } => {
                 format!("{source}: {resource}: not modified since the last sync")
             }
@@ -133,18 +136,61 @@ impl SourceSummary {
             "ok"
         };
         format!(
-            "{} ({}): {state}; {} items in {} pages, {} rows written, {} requests ({} not modified, {} retried), {} rate-limit waits ({:.1} s), {:.1} s",
+            "{} ({}): {state}; {} in {}, {} written, {} ({} not modified, {} retried), {} ({:.1} s), {:.1} s",
             self.source,
             self.kind,
-            self.items(),
-            self.pages(),
-            self.written(),
-            self.http.requests,
+            counted(self.items(), "item"),
+            counted(self.pages(), "page"),
+            counted(self.written(), "row"),
+            counted(self.http.requests, "request"),
             self.http.not_modified,
             self.http.retries,
-            self.http.rate_limit_waits,
+            counted(self.http.rate_limit_waits, "rate-limit wait"),
             self.http.rate_limit_wait.as_secs_f64(),
             self.elapsed.as_secs_f64(),
         )
+    }
+}
+
+/// `1 item`, `2 items`: the nouns of these lines all take a plain `s`.
+pub(crate) fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_use_the_singular_for_one() {
+        let line = SyncEvent::Page {
+            source: "gh",
+            resource: "a/b:pulls",
+            items: 1,
+        }
+        .line();
+        assert_eq!(line, "gh: a/b:pulls: page of 1 item written");
+        let mut summary = SourceSummary::new("gh", SourceKind::Github);
+        let mut r = ResourceSummary::new("a/b:pulls");
+        (r.pages, r.items, r.written) = (1, 1, 1);
+        summary.resources.push(r);
+        summary.http.requests = 1;
+        summary.http.rate_limit_waits = 1;
+        let line = summary.line();
+        assert!(
+            line.contains("1 item in 1 page, 1 row written, 1 request (")
+                && line.contains("1 rate-limit wait ("),
+            "{line}"
+        );
+        summary.resources[0].items = 3;
+        assert!(
+            summary.line().contains("3 items in 1 page"),
+            "{}",
+            summary.line()
+        );
     }
 }

@@ -312,8 +312,30 @@ impl App {
         }
     }
 
+    /// A service another team owns, kept while changing team, would leave every pane at zero:
+    /// the scope falls back to all of the new team's services, and a toast says so.
+    fn drop_service_of_another_team(&mut self) {
+        let (Some(team), Some(service)) = (&self.team, &self.service) else {
+            return;
+        };
+        let owner = self
+            .services
+            .iter()
+            .find(|(name, _)| name == service)
+            .and_then(|(_, owner)| owner.as_deref());
+        if owner.is_some_and(|o| o != team) {
+            let text = format!(
+                "service {service} belongs to {}, not {team}: showing all of {team}'s services",
+                owner.unwrap_or_default()
+            );
+            self.service = None;
+            self.toast(Level::Info, text);
+        }
+    }
+
     /// The range or team changed: every answer in flight is stale, and the active pane reloads.
     pub(super) fn scope_changed(&mut self) -> Vec<Effect> {
+        self.drop_service_of_another_team();
         for slot in self.slots.iter_mut().chain([&mut self.explain_slot]) {
             slot.pending = None;
         }

@@ -445,28 +445,13 @@ impl Shared {
             });
         }
 
-        // Overdue follow-ups, by due date or the severity policy: only open ones can be
-        // overdue, and the policy needs their incidents' severity (whichever team's, as in
-        // the Actions pane).
-        let scope = Filter {
-            team: team.map(str::to_string),
-            ..Filter::default()
-        };
-        let items = store.open_action_items(&scope)?;
-        let mut wanted: Vec<i64> = items.iter().filter_map(|a| a.incident_id).collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let incidents: Vec<_> = store
-            .incidents_by_ids(&wanted)?
-            .into_iter()
-            .filter(|i| i.created_at < now)
-            .collect();
-        let actions = actions::action_report(
-            &items,
-            &incidents,
+        // Overdue follow-ups as the Actions pane counts them for this team (the same inputs and
+        // definition); repeats do not change which items are overdue.
+        let inputs = store.action_inputs(&filter, period, chrono::Duration::zero())?;
+        let actions = actions::follow_up_report(
+            &inputs,
             &[],
             overspent,
-            now,
             &self.config.action_params(),
             versions,
         );

@@ -258,85 +258,33 @@ impl Shared {
     }
 
     pub(super) fn actions(&self, store: &Store, req: &DataRequest) -> Result<ActionData> {
-        let (_, versions) = self.scope(req.team.as_deref());
+        let (tz, versions) = self.scope(req.team.as_deref());
         let params = self.config.action_params();
-        let now = req.until;
-        let scope = Filter {
-            team: req.team.clone(),
-            ..Filter::default()
-        };
-        // Open follow-ups whatever their age, and those closed or created in the range.
-        let items: Vec<ActionItem> = store
-            .action_items(&scope)?
-            .into_iter()
-            .filter(|a| a.created_at < now)
-            .filter(|a| {
-                !a.status.is_closed()
-                    || a.created_at >= req.since
-                    || a.completed_at.is_some_and(|c| c >= req.since)
-            })
-            .collect();
-        let all_incidents = store.incidents(
-            &Filter {
-                until: Some(now),
-                ..Filter::default()
-            },
-            0,
-        )?;
-        let wanted: HashSet<i64> = items.iter().filter_map(|a| a.incident_id).collect();
-        let incidents: Vec<Incident> = all_incidents
-            .into_iter()
-            .filter(|i| wanted.contains(&i.id))
-            .collect();
-        // A follow-up has no service of its own: it belongs to its incident's.
-        let items: Vec<ActionItem> = match &req.service {
-            Some(service) => {
-                let of_service: HashSet<i64> = incidents
-                    .iter()
-                    .filter(|i| i.service.as_deref() == Some(service.as_str()))
-                    .map(|i| i.id)
-                    .collect();
-                items
-                    .into_iter()
-                    .filter(|a| a.incident_id.is_some_and(|id| of_service.contains(&id)))
-                    .collect()
-            }
-            None => items,
-        };
-        let overspent = self
+        let incident_params = self.config.incident_params(tz);
+        // The same inputs and definition as `plumb report actions` over the same scope.
+        let inputs =
+            store.action_inputs(&req.filter(), req.period(), incident_params.repeat_window)?;
+        let budgets: Vec<f64> = self
             .slos(store, req)?
             .slos
             .iter()
-            .filter_map(|s| s.report.budget_remaining.filter(|r| *r < 0.0))
-            .fold(0.0, |acc, r| acc - r);
-        let report =
-            actions::action_report(&items, &incidents, &[], overspent, now, &params, &versions);
-        let severity: HashMap<i64, crate::model::Severity> =
-            incidents.iter().map(|i| (i.id, i.severity)).collect();
-        // The follow-up definition over one item needs only that item's incident.
-        let by_id: HashMap<i64, &Incident> = incidents.iter().map(|i| (i.id, i)).collect();
-        let mut rows: Vec<ActionRow> = items
+            .filter_map(|s| s.report.budget_remaining)
+            .collect();
+        let report = actions::scope_report(&inputs, &budgets, &incident_params, &params, &versions);
+        let severity: HashMap<i64, crate::model::Severity> = inputs
+            .incidents
+            .iter()
+            .chain(&inputs.other_incidents)
+            .map(|i| (i.id, i.severity))
+            .collect();
+        let overdue: HashSet<i64> = report.overdue_ids.iter().copied().collect();
+        let mut rows: Vec<ActionRow> = inputs
+            .items
             .into_iter()
-            .map(|item| {
-                // The follow-up definition over this item alone says whether it is overdue
-                // (its due date, or the severity policy when it has none).
-                let own = item.incident_id.and_then(|i| by_id.get(&i)).copied();
-                let overdue = actions::action_report(
-                    std::slice::from_ref(&item),
-                    own.map_or(&[][..], std::slice::from_ref),
-                    &[],
-                    0.0,
-                    now,
-                    &params,
-                    &versions,
-                )
-                .overdue
-                    > 0;
-                ActionRow {
-                    severity: item.incident_id.and_then(|i| severity.get(&i).copied()),
-                    overdue,
-                    item,
-                }
+            .map(|item| ActionRow {
+                severity: item.incident_id.and_then(|i| severity.get(&i).copied()),
+                overdue: overdue.contains(&item.id),
+                item,
             })
             .collect();
         let rank = |r: &ActionRow| match (r.overdue, r.item.status.is_closed()) {

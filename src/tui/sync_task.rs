@@ -130,14 +130,21 @@ fn run(
                 HttpClient::with_auth(source, auth, HttpPolicy::for_source(source))
                     .map_err(|e| e.to_string())
             });
+        // A source that cannot start (no token, no client, no SLO rows) is recorded for the
+        // whole source, so `plumb sync status` and Governance show it as the CLI's sync does.
+        let record = |store: &Store, e: &str| {
+            let _ = sync::record_source_error(store, &source.name, e, chrono::Utc::now());
+        };
         let client = match client {
             Ok(c) => c,
             Err(e) => {
+                record(&store, &e);
                 send(done(vec![e], 0, 0, false));
                 continue;
             }
         };
         if let Err(e) = sync::prepare_source(&mut store, source, &config.slos) {
+            record(&store, &e.to_string());
             send(done(vec![e.to_string()], 0, 0, false));
             continue;
         }

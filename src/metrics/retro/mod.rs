@@ -251,7 +251,8 @@ pub struct RetroPrep {
     pub actions_closed: Vec<RetroAction>,
     /// Open at the close and past their due date.
     pub actions_overdue: Vec<RetroAction>,
-    /// Opened during the previous sprint (since the last retro) and still open at the close.
+    /// Opened during the previous sprint (since the last retro) and still open when the prep is
+    /// made (`now`, which is never before the close).
     pub actions_left_from_last_retro: Vec<RetroAction>,
     pub support: Vec<RetroTicket>,
     /// The most frequent support labels, most frequent first (ties by name), at most three.
@@ -456,8 +457,14 @@ pub fn retro_prep(
     let actions_overdue = pick(&|a| {
         a.created_at < close && !closed_by(a, close) && a.due_at.is_some_and(|d| d < close)
     });
-    let actions_left_from_last_retro =
-        pick(&|a| a.created_at >= last_retro_from && a.created_at < start && !closed_by(a, close));
+    // "Still open" is said when the retro is prepared: an item closed after the sprint's close
+    // but before `now` is no longer left over, and is not listed as if it were.
+    let actions_left_from_last_retro = inputs
+        .actions
+        .iter()
+        .filter(|a| a.created_at >= last_retro_from && a.created_at < start && !closed_by(a, now))
+        .map(|a| retro_action(a, now))
+        .collect();
 
     let support: Vec<RetroTicket> = inputs
         .support_tickets

@@ -27,7 +27,7 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
         Some(c) if c < params.low_completion => say(
             PromptKind::Stop,
             format!(
-                "Stop over-committing: {} of {} committed points done ({}).",
+                "over-committing: {} of {} committed points done ({}).",
                 pts(p.completed.points),
                 pts(p.committed.points),
                 pct(c)
@@ -36,7 +36,7 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
         Some(c) if c >= params.high_completion => say(
             PromptKind::Continue,
             format!(
-                "Continue planning at this pace: {} of {} committed points done ({}).",
+                "planning at this pace: {} of {} committed points done ({}).",
                 pts(p.completed.points),
                 pts(p.committed.points),
                 pct(c)
@@ -48,7 +48,7 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
         say(
             PromptKind::Stop,
             format!(
-                "Stop adding scope mid-sprint: {} items ({} points) added after the start, {} of the commitment.",
+                "adding scope mid-sprint: {} items ({} points) added after the start, {} of the commitment.",
                 p.added.count(),
                 pts(p.added.points),
                 pct(p.added.points / p.committed.points)
@@ -70,7 +70,7 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
         say(
             PromptKind::Start,
             format!(
-                "Start splitting or re-planning slipping work: {} items ({} points) carried over{again}.",
+                "splitting or re-planning slipping work: {} items ({} points) carried over{again}.",
                 p.carried_over.count(),
                 pts(p.carried_over.points)
             ),
@@ -80,7 +80,7 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
         say(
             PromptKind::Start,
             format!(
-                "Start asking what slowed {}: {} against a median of {} ({} above the fence).",
+                "asking what slowed {}: {} against a median of {} ({} above the fence).",
                 worst.key,
                 days(worst.cycle_seconds.unwrap_or(0.0)),
                 days(med),
@@ -97,14 +97,14 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
         say(
             PromptKind::Start,
             format!(
-                "Start with reliability: {severe} SEV1-2 incidents of {} in the sprint.",
+                "with reliability: {severe} SEV1-2 incidents of {} in the sprint.",
                 p.incidents.len()
             ),
         );
     } else if p.incidents.is_empty() {
         say(
             PromptKind::Continue,
-            "Continue what keeps production quiet: no incidents in the sprint.".into(),
+            "what keeps production quiet: no incidents in the sprint.".into(),
         );
     }
     if let Some(DeliveryDelta {
@@ -119,7 +119,7 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
             (Some(now), Some(before)) if now > before * params.slowdown => say(
                 PromptKind::Start,
                 format!(
-                    "Start looking at the delivery pipeline: median lead time {} against {} in the previous sprint.",
+                    "looking at the delivery pipeline: median lead time {} against {} in the previous sprint.",
                     days(now),
                     days(before)
                 ),
@@ -127,7 +127,7 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
             _ if current.deploy_days > prev.deploy_days => say(
                 PromptKind::Continue,
                 format!(
-                    "Continue shipping in small batches: {} deploy days against {} in the previous sprint.",
+                    "shipping in small batches: {} deploy days against {} in the previous sprint.",
                     current.deploy_days, prev.deploy_days
                 ),
             ),
@@ -138,7 +138,7 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
         say(
             PromptKind::Start,
             format!(
-                "Start closing overdue follow-ups: {} past their due date.",
+                "closing overdue follow-ups: {} past their due date.",
                 p.actions_overdue.len()
             ),
         );
@@ -147,7 +147,7 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
         say(
             PromptKind::Stop,
             format!(
-                "Stop letting follow-ups slide: {} opened since the last retro are still open.",
+                "letting follow-ups slide: {} opened since the last retro are still open.",
                 p.actions_left_from_last_retro.len()
             ),
         );
@@ -156,7 +156,7 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
         say(
             PromptKind::Continue,
             format!(
-                "Continue closing follow-ups: {} closed, {} opened.",
+                "closing follow-ups: {} closed, {} opened.",
                 p.actions_closed.len(),
                 p.actions_opened.len()
             ),

@@ -14,7 +14,8 @@
 use super::{Owner, owner, param, target};
 use crate::model::Timestamp;
 use crate::privacy::Privacy;
-use crate::sources::http::{Fetched, HttpClient};
+use crate::sources::http::HttpClient;
+use crate::sources::shared::{Listed, fetch_next};
 use crate::store::StoreError;
 use crate::sync::{RowWriter, Session, SyncError, opt_text, opt_time, text};
 use chrono::Duration;
@@ -78,19 +79,12 @@ pub(super) async fn sync_monitors(
     let resource = "monitors";
     let mut run = session.begin(resource)?;
     loop {
-        let first_page = run.at_start();
-        let target = match run.cursor.pass.as_ref().and_then(|p| p.next.clone()) {
-            Some(next) => next,
-            None => monitors_target(0),
+        let Some(Listed { page, target }) =
+            fetch_next(client, &mut run, || monitors_target(0)).await?
+        else {
+            session.not_modified(resource);
+            return Ok(());
         };
-        let page = match client.get(&target, run.if_none_match()).await? {
-            Fetched::NotModified => {
-                session.not_modified(resource);
-                return Ok(());
-            }
-            Fetched::Page(page) => page,
-        };
-        run.fetched(first_page, page.etag.clone());
         let monitors: Vec<Monitor> = client.decode(&page)?;
         let number: usize = param(&target, "page")
             .and_then(|p| p.parse().ok())

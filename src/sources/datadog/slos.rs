@@ -16,8 +16,9 @@
 use super::{Owner, owner, param, target};
 use crate::model::{Timestamp, ts};
 use crate::sources::SourceError;
-use crate::sources::http::{Fetched, HttpClient};
+use crate::sources::http::HttpClient;
 use crate::sources::prometheus::{Bucket, write_buckets};
+use crate::sources::shared::{Listed, fetch_next};
 use crate::sync::{Session, SyncError, opt_text, text};
 use chrono::Duration;
 use futures_util::{StreamExt, stream};
@@ -154,19 +155,12 @@ pub(super) async fn sync_slos(
     let resource = "slos";
     let mut run = session.begin(resource)?;
     loop {
-        let first_page = run.at_start();
-        let target = match run.cursor.pass.as_ref().and_then(|p| p.next.clone()) {
-            Some(next) => next,
-            None => list_target(session, 0),
+        let Some(Listed { page, target }) =
+            fetch_next(client, &mut run, || list_target(session, 0)).await?
+        else {
+            session.not_modified(resource);
+            return Ok(());
         };
-        let page = match client.get(&target, run.if_none_match()).await? {
-            Fetched::NotModified => {
-                session.not_modified(resource);
-                return Ok(());
-            }
-            Fetched::Page(page) => page,
-        };
-        run.fetched(first_page, page.etag.clone());
         let list: SloList = client.decode(&page)?;
         let slos = list.data.unwrap_or_default();
         let offset: usize = param(&target, "offset")

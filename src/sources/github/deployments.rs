@@ -5,10 +5,11 @@
 //! A deployment's finish is its first terminal status (`success`, or `failure`/`error`); one
 //! still queued or in progress is not written yet and keeps the cursor back for the next pass.
 
-use super::{List, PER_PAGE, Prepared, owner, walk};
+use super::{List, Owner, PER_PAGE, Prepared, walk};
 use crate::model::Timestamp;
 use crate::sources::SourceError;
 use crate::sources::http::{HttpClient, Page};
+use crate::sources::shared::DEPLOYMENT_COLUMNS;
 use crate::sync::{Session, SyncError, opt_text, opt_time, text};
 use futures_util::{StreamExt, stream};
 use serde::Deserialize;
@@ -40,16 +41,6 @@ struct Finished {
     url: String,
 }
 
-const COLUMNS: &[&str] = &[
-    "service",
-    "team",
-    "environment",
-    "status",
-    "started_at",
-    "finished_at",
-    "commit_sha",
-];
-
 /// List pages requested at once (see [`super::pulls`]).
 const AHEAD: usize = 2;
 
@@ -59,7 +50,7 @@ pub(super) async fn sync(
     repo: &str,
     resource: &str,
 ) -> Result<(), SyncError> {
-    let owner = owner(session.ownership(), repo);
+    let owner = Owner::of(session.ownership(), repo);
     let service = owner.service_or_repo(repo);
     let mut run = session.begin(resource)?;
     let lower = run.pass().lower_bound;
@@ -134,7 +125,13 @@ pub(super) async fn sync(
                     text(d.sha.as_str()),
                 ];
                 let external_id = external_id(repo, d.id);
-                w.upsert("deployments", COLUMNS, &values, &external_id, Some(&f.url))?;
+                w.upsert(
+                    "deployments",
+                    DEPLOYMENT_COLUMNS,
+                    &values,
+                    &external_id,
+                    Some(&f.url),
+                )?;
             }
             Ok(())
         },

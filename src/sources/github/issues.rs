@@ -7,9 +7,10 @@
 //! incidents out. Severity comes from the first label the severity tables know (`sev1`, `P2`,
 //! `critical`, ...), else SEV3, keeping the label (or `unlabelled`) as the original value.
 
-use super::{Label, PER_PAGE, fetch, iso, owner};
+use super::{Label, Owner, PER_PAGE, iso};
 use crate::model::{Severity, Timestamp};
 use crate::sources::http::HttpClient;
+use crate::sources::shared::{Listed, fetch_next};
 use crate::sync::{Session, SyncError, opt_text, opt_time, text};
 use serde::Deserialize;
 
@@ -55,7 +56,7 @@ pub(super) async fn sync(
     if wanted.is_empty() {
         return Ok(());
     }
-    let owner = owner(session.ownership(), repo);
+    let owner = Owner::of(session.ownership(), repo);
     let service = owner.service_or_repo(repo);
     let mut run = session.begin(resource)?;
     let since = iso(run.pass().lower_bound);
@@ -64,7 +65,7 @@ pub(super) async fn sync(
         _ => String::new(),
     };
     loop {
-        let Some((page, _)) = fetch(client, &mut run, || {
+        let Some(Listed { page, .. }) = fetch_next(client, &mut run, || {
             format!(
                 "/repos/{repo}/issues?state=all&sort=updated&direction=desc&since={since}\
                  &per_page={PER_PAGE}{label_filter}"

@@ -11,6 +11,7 @@ use super::{PER_PAGE, fetch_all};
 use crate::model::Timestamp;
 use crate::sources::SourceError;
 use crate::sources::http::HttpClient;
+use crate::sources::shared::JOB_COLUMNS;
 use crate::store::StoreError;
 use crate::sync::{RowWriter, opt_int, opt_time, text};
 use rusqlite::types::Value;
@@ -93,16 +94,6 @@ pub(super) fn earlier_attempts(jobs: &[Job], latest: i64) -> Vec<Attempt> {
         .collect()
 }
 
-const COLUMNS: &[&str] = &[
-    "pipeline_run_id",
-    "name",
-    "status",
-    "conclusion",
-    "attempt",
-    "started_at",
-    "finished_at",
-];
-
 /// Writes the jobs, each under the row of its attempt (`run_rows`: attempt → store id).
 pub(super) fn write(
     w: &mut RowWriter<'_>,
@@ -126,7 +117,7 @@ pub(super) fn write(
         let external_id = format!("{repo}/jobs/{}", j.id);
         w.upsert(
             "jobs",
-            COLUMNS,
+            JOB_COLUMNS,
             &values,
             &external_id,
             j.html_url.as_deref(),

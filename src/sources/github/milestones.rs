@@ -2,10 +2,12 @@
 //! list has no time filter: every pass reads them all, the first page conditional on its ETag,
 //! so an unchanged list costs one 304.
 
-use super::{PER_PAGE, fetch, owner};
+use super::PER_PAGE;
 use crate::model::Timestamp;
 use crate::sources::http::HttpClient;
-use crate::sync::{Session, SyncError, opt_text, opt_time, text};
+use crate::sources::shared::{Listed, fetch_next};
+use crate::sources::shared::{MilestoneRow, Owner, write_milestone};
+use crate::sync::{Session, SyncError};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -20,26 +22,16 @@ struct Milestone {
     closed_at: Option<Timestamp>,
 }
 
-const COLUMNS: &[&str] = &[
-    "name",
-    "team",
-    "description",
-    "status",
-    "start_at",
-    "due_at",
-    "completed_at",
-];
-
 pub(super) async fn sync(
     session: &mut Session<'_>,
     client: &HttpClient,
     repo: &str,
     resource: &str,
 ) -> Result<(), SyncError> {
-    let team = owner(session.ownership(), repo).team;
+    let team = Owner::of(session.ownership(), repo).team;
     let mut run = session.begin(resource)?;
     loop {
-        let Some((page, _)) = fetch(client, &mut run, || {
+        let Some(Listed { page, .. }) = fetch_next(client, &mut run, || {
             format!(
                 "/repos/{repo}/milestones?state=all&sort=due_on&direction=asc&per_page={PER_PAGE}"
             )
@@ -55,23 +47,17 @@ pub(super) async fn sync(
         session.write_page(resource, &mut run, listed.len(), |w| {
             for m in &listed {
                 let done = m.state == "closed";
-                let values = [
-                    text(privacy.redact(&m.title)),
-                    opt_text(team.clone()),
-                    opt_text(m.description.as_deref().map(|d| privacy.redact(d))),
-                    text(if done { "done" } else { "open" }),
-                    opt_time(Some(m.created_at)),
-                    opt_time(m.due_on),
-                    opt_time(m.closed_at.filter(|_| done)),
-                ];
-                let external_id = format!("{repo}/milestones/{}", m.number);
-                w.upsert(
-                    "milestones",
-                    COLUMNS,
-                    &values,
-                    &external_id,
-                    m.html_url.as_deref(),
-                )?;
+                let row = MilestoneRow {
+                    external_id: format!("{repo}/milestones/{}", m.number),
+                    url: m.html_url.as_deref(),
+                    title: &m.title,
+                    description: m.description.as_deref(),
+                    done,
+                    start_at: Some(m.created_at),
+                    due_at: m.due_on,
+                    completed_at: m.closed_at.filter(|_| done),
+                };
+                write_milestone(w, &privacy, team.as_deref(), &row)?;
             }
             Ok(())
         })?;

@@ -23,10 +23,11 @@ mod releases;
 mod runs;
 
 use super::SourceError;
-use super::http::{Fetched, HttpClient, Page};
+use super::http::{HttpClient, Page};
 use super::pagination::numbered_pages;
 use crate::config::{DeploySignal, SourceConfig};
-use crate::model::{Ownership, Timestamp};
+use crate::model::Timestamp;
+use crate::sources::shared::{Listed, Owner, fetch_next};
 use crate::store::StoreError;
 use crate::sync::{ResourceRun, RowWriter, Session, SyncError};
 use futures_util::{FutureExt, StreamExt, stream};
@@ -82,35 +83,6 @@ pub async fn sync_resource(
     }
 }
 
-/// Team and service of a repository by the ownership map.
-struct Owner {
-    team: Option<String>,
-    service: Option<String>,
-}
-
-impl Owner {
-    /// The service rows of this repository are filed under: the mapped one, else the
-    /// repository's name.
-    fn service_or_repo(&self, repo: &str) -> String {
-        self.service
-            .clone()
-            .unwrap_or_else(|| repo.rsplit('/').next().unwrap_or(repo).to_string())
-    }
-}
-
-fn owner(ownership: &Ownership, repo: &str) -> Owner {
-    let service = ownership.service_for_repo(repo).map(str::to_string);
-    let team = ownership
-        .team_for_repo(repo)
-        .or_else(|| {
-            service
-                .as_deref()
-                .and_then(|s| ownership.team_for_service(s))
-        })
-        .map(str::to_string);
-    Owner { team, service }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 struct User {
     login: String,
@@ -125,26 +97,6 @@ struct Label {
 fn labels_json(labels: &[Label]) -> String {
     let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
     serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())
-}
-
-/// Fetches one page of a list; `None` when the first page answered 304.
-async fn fetch(
-    client: &HttpClient,
-    run: &mut ResourceRun,
-    first_target: impl FnOnce() -> String,
-) -> Result<Option<(Page, bool)>, SourceError> {
-    let first_page = run.at_start();
-    let target = match run.cursor.pass.as_ref().and_then(|p| p.next.clone()) {
-        Some(next) => next,
-        None => first_target(),
-    };
-    match client.get(&target, run.if_none_match()).await? {
-        Fetched::NotModified => Ok(None),
-        Fetched::Page(page) => {
-            run.fetched(first_page, page.etag.clone());
-            Ok(Some((page, first_page)))
-        }
-    }
 }
 
 /// A list a resource reads: its first page, and how many pages may be in flight at once.
@@ -192,7 +144,9 @@ where
         ahead,
     } = list;
     loop {
-        let Some((first, _)) = fetch(client, run, || first_target.clone()).await? else {
+        let Some(Listed { page: first, .. }) =
+            fetch_next(client, run, || first_target.clone()).await?
+        else {
             session.not_modified(resource);
             return Ok(());
         };

@@ -5,7 +5,7 @@
 //! first submitted review ends the pickup stage). An open PR is read again when it merges,
 //! since merging updates it.
 
-use super::{Label, List, Owner, PER_PAGE, Prepared, User, labels_json, owner, walk};
+use super::{Label, List, Owner, PER_PAGE, Prepared, User, labels_json, walk};
 use crate::model::Timestamp;
 use crate::privacy::Privacy;
 use crate::sources::SourceError;
@@ -127,7 +127,7 @@ pub(super) async fn sync(
             open: Vec::new(),
         })
     };
-    let owner = owner(session.ownership(), repo);
+    let owner = Owner::of(session.ownership(), repo);
     let privacy = session.privacy().clone();
     let first =
         format!("/repos/{repo}/pulls?state=all&sort=updated&direction=desc&per_page={PER_PAGE}");

@@ -4,9 +4,11 @@
 //! nothing. The list has no time filter: it comes newest first, and the pass stops at the
 //! first release created before its lower bound.
 
-use super::{PER_PAGE, fetch, owner};
+use super::{Owner, PER_PAGE};
 use crate::model::Timestamp;
 use crate::sources::http::HttpClient;
+use crate::sources::shared::DEPLOYMENT_COLUMNS;
+use crate::sources::shared::{Listed, fetch_next};
 use crate::sync::{Session, SyncError, opt_text, opt_time, text};
 use serde::Deserialize;
 
@@ -26,16 +28,6 @@ struct Release {
     published_at: Option<Timestamp>,
 }
 
-const COLUMNS: &[&str] = &[
-    "service",
-    "team",
-    "environment",
-    "status",
-    "started_at",
-    "finished_at",
-    "commit_sha",
-];
-
 /// `target_commitish` is a branch name unless the release was cut from a commit; only a
 /// commit SHA is a deployed commit.
 fn commit_sha(commitish: Option<&str>) -> Option<&str> {
@@ -48,11 +40,11 @@ pub(super) async fn sync(
     repo: &str,
     resource: &str,
 ) -> Result<(), SyncError> {
-    let owner = owner(session.ownership(), repo);
+    let owner = Owner::of(session.ownership(), repo);
     let service = owner.service_or_repo(repo);
     let mut run = session.begin(resource)?;
     loop {
-        let Some((page, _)) = fetch(client, &mut run, || {
+        let Some(Listed { page, .. }) = fetch_next(client, &mut run, || {
             format!("/repos/{repo}/releases?per_page={PER_PAGE}")
         })
         .await?
@@ -92,7 +84,7 @@ pub(super) async fn sync(
                 ];
                 w.upsert(
                     "deployments",
-                    COLUMNS,
+                    DEPLOYMENT_COLUMNS,
                     &values,
                     &external_id(repo, &r.tag_name),
                     r.html_url.as_deref(),

@@ -4,10 +4,11 @@
 //! was re-run also gets a row per earlier attempt and its jobs (see [`super::jobs`]).
 
 use super::jobs::{self, Attempt, Job};
-use super::{List, Owner, PER_PAGE, Prepared, created_since, owner, walk};
+use super::{List, Owner, PER_PAGE, Prepared, created_since, walk};
 use crate::model::Timestamp;
 use crate::sources::SourceError;
 use crate::sources::http::{HttpClient, Page};
+use crate::sources::shared::RUN_COLUMNS;
 use crate::store::StoreError;
 use crate::sync::{RowWriter, Session, SyncError, opt_int, opt_text, opt_time, text};
 use futures_util::{StreamExt, stream};
@@ -35,22 +36,6 @@ struct Run {
     updated_at: Timestamp,
     html_url: Option<String>,
 }
-
-const COLUMNS: &[&str] = &[
-    "repo",
-    "service",
-    "team",
-    "workflow",
-    "branch",
-    "commit_sha",
-    "event",
-    "status",
-    "conclusion",
-    "attempt",
-    "queued_at",
-    "started_at",
-    "finished_at",
-];
 
 /// GitHub's run status in the schema's three states (`requested`, `waiting` and `pending`
 /// have not started).
@@ -81,7 +66,7 @@ pub(super) async fn sync(
     repo: &str,
     resource: &str,
 ) -> Result<(), SyncError> {
-    let owner = owner(session.ownership(), repo);
+    let owner = Owner::of(session.ownership(), repo);
     let mut run = session.begin(resource)?;
     let lower = run.pass().lower_bound;
     let concurrency = client.policy().concurrency;
@@ -203,7 +188,7 @@ fn write_attempt(
     ];
     w.upsert(
         "pipeline_runs",
-        COLUMNS,
+        RUN_COLUMNS,
         &values,
         external_id,
         r.html_url.as_deref(),

@@ -14,10 +14,11 @@
 //! list failed in this run) gets no link; the metrics then fall back to matching the deployed
 //! commit with a merge commit.
 
-use super::{PER_PAGE, fetch, next_target, owner, project_path, time_param};
+use super::{Owner, PER_PAGE, project_path, walk};
 use crate::model::Timestamp;
 use crate::sources::SourceError;
 use crate::sources::http::HttpClient;
+use crate::sources::shared::DEPLOYMENT_COLUMNS;
 use crate::sync::{Session, SyncError, opt_text, opt_time, text};
 use futures_util::{StreamExt, stream};
 use rusqlite::types::Value;
@@ -64,16 +65,6 @@ struct PipelineRef {
     web_url: Option<String>,
 }
 
-const COLUMNS: &[&str] = &[
-    "service",
-    "team",
-    "environment",
-    "status",
-    "started_at",
-    "finished_at",
-    "commit_sha",
-];
-
 /// GitLab's deployment status as stored, `None` while it may still change or when it shipped
 /// nothing.
 fn terminal_status(status: &str) -> Option<&'static str> {
@@ -91,93 +82,80 @@ pub(super) async fn sync(
     resource: &str,
 ) -> Result<(), SyncError> {
     let id = project_path(session.source, project);
-    let owner = owner(session.ownership(), project);
-    let service = owner
-        .service
-        .clone()
-        .unwrap_or_else(|| project.rsplit('/').next().unwrap_or(project).to_string());
-    let mut run = session.begin(resource)?;
-    let lower = run.pass().lower_bound;
-    loop {
-        let Some(listed) = fetch(client, &mut run, || {
-            format!(
-                "{id}/deployments?order_by=updated_at&sort=desc&updated_after={}\
-                 &per_page={PER_PAGE}",
-                time_param(lower)
-            )
-        })
-        .await?
-        else {
-            session.not_modified(resource);
-            return Ok(());
-        };
-        let listed_deployments: Vec<Deployment> = client.decode(&listed.page)?;
-        run.advance(next_target(&listed, listed_deployments.len()));
-        let finished: Vec<(&Deployment, &'static str)> = listed_deployments
-            .iter()
+    let owner = Owner::of(session.ownership(), project);
+    let service = owner.service_or_repo(project);
+    let ownership = session.ownership().clone();
+    let environments = session.source.environments.clone();
+    let list = format!("{id}/deployments?order_by=updated_at&sort=desc");
+    let (team, id) = (owner.team.as_deref(), id.as_str());
+    let (ownership, environments) = (&ownership, &environments);
+    let prepare = |listed: Vec<Deployment>| async move {
+        let finished: Vec<(Deployment, &'static str)> = listed
+            .into_iter()
             .filter(|d| {
-                session
-                    .ownership()
-                    .is_production(owner.team.as_deref(), &d.environment.name)
-                    || session.source.environments.contains(&d.environment.name)
+                ownership.is_production(team, &d.environment.name)
+                    || environments.contains(&d.environment.name)
             })
             .filter_map(|d| terminal_status(&d.status).map(|s| (d, s)))
             .collect();
         let shipped: Vec<Vec<u64>> = stream::iter(&finished)
-            .map(|(d, status)| shipped_merge_requests(client, &id, d.id, status))
+            .map(|(d, status)| shipped_merge_requests(client, id, d.id, status))
             .buffered(client.policy().concurrency)
             .collect::<Vec<_>>()
             .await
             .into_iter()
             .collect::<Result<_, SourceError>>()?;
-        let team = owner.team.clone();
-        session.write_page(resource, &mut run, finished.len(), |w| {
-            for ((d, status), iids) in finished.iter().zip(&shipped) {
-                let job = d.deployable.as_ref();
-                let finished_at = job.and_then(|j| j.finished_at).unwrap_or(d.updated_at);
-                let started_at = job.and_then(|j| j.started_at).unwrap_or(d.created_at);
-                let url = job.and_then(|j| {
-                    j.web_url
-                        .clone()
-                        .or_else(|| j.pipeline.as_ref().and_then(|p| p.web_url.clone()))
-                });
-                let values = [
-                    text(service.as_str()),
-                    opt_text(team.clone()),
-                    text(d.environment.name.as_str()),
-                    text(*status),
-                    opt_time(Some(started_at.min(finished_at))),
-                    opt_time(Some(finished_at)),
-                    opt_text(d.sha.clone()),
-                ];
-                let external_id = format!("{project}/deployments/{}", d.id);
-                let deployment_id = w.upsert(
-                    "deployments",
-                    COLUMNS,
-                    &values,
-                    &external_id,
-                    url.as_deref(),
+        Ok(finished.into_iter().zip(shipped).collect::<Vec<_>>())
+    };
+    walk(
+        session,
+        client,
+        resource,
+        &list,
+        prepare,
+        |w, ((d, status), iids)| {
+            let job = d.deployable.as_ref();
+            let finished_at = job.and_then(|j| j.finished_at).unwrap_or(d.updated_at);
+            let started_at = job.and_then(|j| j.started_at).unwrap_or(d.created_at);
+            let url = job.and_then(|j| {
+                j.web_url
+                    .clone()
+                    .or_else(|| j.pipeline.as_ref().and_then(|p| p.web_url.clone()))
+            });
+            let values = [
+                text(service.as_str()),
+                opt_text(team),
+                text(d.environment.name.as_str()),
+                text(*status),
+                opt_time(Some(started_at.min(finished_at))),
+                opt_time(Some(finished_at)),
+                opt_text(d.sha.clone()),
+            ];
+            let external_id = format!("{project}/deployments/{}", d.id);
+            let deployment_id = w.upsert(
+                "deployments",
+                DEPLOYMENT_COLUMNS,
+                &values,
+                &external_id,
+                url.as_deref(),
+            )?;
+            for iid in iids {
+                let change = format!("{project}!{iid}");
+                let Some(change_id) = w.id_of("changes", &change)? else {
+                    continue;
+                };
+                w.upsert(
+                    "deployment_changes",
+                    &["deployment_id", "change_id"],
+                    &[Value::Integer(deployment_id), Value::Integer(change_id)],
+                    &format!("{external_id}->{change}"),
+                    None,
                 )?;
-                for iid in iids {
-                    let change = format!("{project}!{iid}");
-                    let Some(change_id) = w.id_of("changes", &change)? else {
-                        continue;
-                    };
-                    w.upsert(
-                        "deployment_changes",
-                        &["deployment_id", "change_id"],
-                        &[Value::Integer(deployment_id), Value::Integer(change_id)],
-                        &format!("{external_id}->{change}"),
-                        None,
-                    )?;
-                }
             }
             Ok(())
-        })?;
-        if run.cursor.pass.is_none() || session.cancelled() {
-            return Ok(());
-        }
-    }
+        },
+    )
+    .await
 }
 
 /// The merged merge requests a successful deployment shipped (none for a failed one).

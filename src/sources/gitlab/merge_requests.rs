@@ -3,14 +3,14 @@
 //! the start of lead time for changes. A merge request closed without merging is stored as
 //! `closed` with no merge commit, so it never counts as shipped.
 
-use super::{PER_PAGE, User, fetch, next_target, owner, project_path, time_param};
+use super::{Owner, PER_PAGE, User, project_path, walk};
 use crate::model::Timestamp;
 use crate::privacy::Privacy;
 use crate::sources::SourceError;
 use crate::sources::http::HttpClient;
 use crate::store::StoreError;
 use crate::sync::{RowWriter, Session, SyncError, opt_text, opt_time, text};
-use futures_util::{StreamExt, stream};
+use futures_util::{FutureExt, StreamExt, stream};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -70,43 +70,20 @@ pub(super) async fn sync(
     resource: &str,
 ) -> Result<(), SyncError> {
     let id = project_path(session.source, project);
-    let mut run = session.begin(resource)?;
-    let lower = run.pass().lower_bound;
-    loop {
-        let Some(listed) = fetch(client, &mut run, || {
-            format!(
-                "{id}/merge_requests?state=all&order_by=updated_at&sort=desc\
-                 &updated_after={}&per_page={PER_PAGE}",
-                time_param(lower)
-            )
-        })
-        .await?
-        else {
-            session.not_modified(resource);
-            return Ok(());
-        };
-        let mrs: Vec<MergeRequest> = client.decode(&listed.page)?;
-        let next = next_target(&listed, mrs.len());
-        let detailed: Vec<Detailed> = stream::iter(mrs)
+    let owner = Owner::of(session.ownership(), project);
+    let privacy = session.privacy().clone();
+    let list = format!("{id}/merge_requests?state=all&order_by=updated_at&sort=desc");
+    let prepare = |mrs: Vec<MergeRequest>| {
+        stream::iter(mrs)
             .map(|mr| detail(client, &id, mr))
             .buffered(client.policy().concurrency)
             .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?;
-        run.advance(next);
-        let owner = owner(session.ownership(), project);
-        let privacy = session.privacy().clone();
-        session.write_page(resource, &mut run, detailed.len(), |w| {
-            for d in &detailed {
-                write_change(w, project, &owner, &privacy, d)?;
-            }
-            Ok(())
-        })?;
-        if run.cursor.pass.is_none() || session.cancelled() {
-            return Ok(());
-        }
-    }
+            .map(|done| done.into_iter().collect())
+    };
+    walk(session, client, resource, &list, prepare, |w, d| {
+        write_change(w, project, &owner, &privacy, d)
+    })
+    .await
 }
 
 /// Adds the first commit time of a merged merge request (one request per merged MR; the

@@ -8,10 +8,11 @@
 //! that page (100). Each finished pass moves the cursor to its start, which keeps that set to
 //! one sync interval's updates.
 
-use super::{PER_PAGE, date_at_midnight, fetch, next_target, owner, project_path, time_param};
+use super::{date_at_midnight, project_path, walk};
 use crate::model::Timestamp;
 use crate::sources::http::HttpClient;
-use crate::sync::{Session, SyncError, opt_text, opt_time, text};
+use crate::sources::shared::{MilestoneRow, Owner, write_milestone};
+use crate::sync::{Session, SyncError};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -30,16 +31,6 @@ struct Milestone {
     web_url: Option<String>,
 }
 
-const COLUMNS: &[&str] = &[
-    "name",
-    "team",
-    "description",
-    "status",
-    "start_at",
-    "due_at",
-    "completed_at",
-];
-
 pub(super) async fn sync(
     session: &mut Session<'_>,
     client: &HttpClient,
@@ -47,53 +38,23 @@ pub(super) async fn sync(
     resource: &str,
 ) -> Result<(), SyncError> {
     let id = project_path(session.source, project);
-    let team = owner(session.ownership(), project).team;
-    let mut run = session.begin(resource)?;
-    let lower = run.pass().lower_bound;
-    loop {
-        let Some(listed) = fetch(client, &mut run, || {
-            format!(
-                "{id}/milestones?updated_after={}&per_page={PER_PAGE}",
-                time_param(lower)
-            )
-        })
-        .await?
-        else {
-            session.not_modified(resource);
-            return Ok(());
+    let team = Owner::of(session.ownership(), project).team;
+    let privacy = session.privacy().clone();
+    let list = format!("{id}/milestones");
+    let prepare = |milestones: Vec<Milestone>| async move { Ok(milestones) };
+    walk(session, client, resource, &list, prepare, |w, m| {
+        let done = m.state == "closed";
+        let row = MilestoneRow {
+            external_id: format!("{project}/milestones/{}", m.id),
+            url: m.web_url.as_deref(),
+            title: &m.title,
+            description: m.description.as_deref(),
+            done,
+            start_at: m.start_date.as_deref().and_then(date_at_midnight),
+            due_at: m.due_date.as_deref().and_then(date_at_midnight),
+            completed_at: done.then_some(m.updated_at),
         };
-        let milestones: Vec<Milestone> = client.decode(&listed.page)?;
-        run.advance(next_target(&listed, milestones.len()));
-        let privacy = session.privacy().clone();
-        session.write_page(resource, &mut run, milestones.len(), |w| {
-            for m in &milestones {
-                let done = m.state == "closed";
-                let values = [
-                    text(privacy.redact(&m.title)),
-                    opt_text(team.clone()),
-                    opt_text(
-                        m.description
-                            .as_deref()
-                            .map(|d| privacy.redact(d).into_owned()),
-                    ),
-                    text(if done { "done" } else { "open" }),
-                    opt_time(m.start_date.as_deref().and_then(date_at_midnight)),
-                    opt_time(m.due_date.as_deref().and_then(date_at_midnight)),
-                    opt_time(done.then_some(m.updated_at)),
-                ];
-                let external_id = format!("{project}/milestones/{}", m.id);
-                w.upsert(
-                    "milestones",
-                    COLUMNS,
-                    &values,
-                    &external_id,
-                    m.web_url.as_deref(),
-                )?;
-            }
-            Ok(())
-        })?;
-        if run.cursor.pass.is_none() || session.cancelled() {
-            return Ok(());
-        }
-    }
+        write_milestone(w, &privacy, team.as_deref(), &row).map(drop)
+    })
+    .await
 }

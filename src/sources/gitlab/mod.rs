@@ -20,11 +20,14 @@ mod milestones;
 mod pipelines;
 
 use super::SourceError;
-use super::http::{Fetched, HttpClient, Page};
+use super::http::HttpClient;
 use crate::config::SourceConfig;
-use crate::model::{Ownership, Timestamp};
-use crate::sync::{ResourceRun, Session, SyncError};
+use crate::model::Timestamp;
+use crate::sources::shared::{Listed, Owner, fetch_next};
+use crate::store::StoreError;
+use crate::sync::{RowWriter, Session, SyncError};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 /// The largest page GitLab serves.
 const PER_PAGE: usize = 100;
@@ -91,53 +94,55 @@ fn time_param(t: Timestamp) -> String {
     t.format("%Y-%m-%dT%H%%3A%M%%3A%SZ").to_string()
 }
 
-/// Team and service of a project by the ownership map (projects are keyed like repos).
-struct Owner {
-    team: Option<String>,
-    service: Option<String>,
-}
-
-fn owner(ownership: &Ownership, project: &str) -> Owner {
-    let service = ownership.service_for_repo(project).map(str::to_string);
-    let team = ownership
-        .team_for_repo(project)
-        .or_else(|| {
-            service
-                .as_deref()
-                .and_then(|s| ownership.team_for_service(s))
-        })
-        .map(str::to_string);
-    Owner { team, service }
-}
-
 #[derive(Debug, Deserialize)]
 struct User {
     username: String,
 }
 
-/// One fetched page of a list and the request that produced it.
-struct Listed {
-    page: Page,
-    target: String,
-}
-
-/// Fetches the next page of a list; `None` when the first page answered 304 (nothing changed
-/// since the ETag stored with the cursor).
-async fn fetch(
+/// Reads a project list (`list`: its path and order) updated since the pass's lower bound,
+/// one page at a time: `prepare` turns a page's items into what is written (with their own
+/// requests), then `write` writes each in one transaction with the cursor moved to the next
+/// page. A 304 to the conditional first page ends the pass with nothing written.
+async fn walk<T, D, P, Fut, W>(
+    session: &mut Session<'_>,
     client: &HttpClient,
-    run: &mut ResourceRun,
-    first_target: impl FnOnce() -> String,
-) -> Result<Option<Listed>, SourceError> {
-    let first_page = run.at_start();
-    let target = match run.cursor.pass.as_ref().and_then(|p| p.next.clone()) {
-        Some(next) => next,
-        None => first_target(),
-    };
-    match client.get(&target, run.if_none_match()).await? {
-        Fetched::NotModified => Ok(None),
-        Fetched::Page(page) => {
-            run.fetched(first_page, page.etag.clone());
-            Ok(Some(Listed { page, target }))
+    resource: &str,
+    list: &str,
+    prepare: P,
+    mut write: W,
+) -> Result<(), SyncError>
+where
+    T: DeserializeOwned,
+    P: Fn(Vec<T>) -> Fut,
+    Fut: Future<Output = Result<Vec<D>, SourceError>>,
+    W: FnMut(&mut RowWriter<'_>, &D) -> Result<(), StoreError>,
+{
+    let mut run = session.begin(resource)?;
+    let lower = run.pass().lower_bound;
+    loop {
+        let first = || {
+            let sep = if list.contains('?') { '&' } else { '?' };
+            format!(
+                "{list}{sep}updated_after={}&per_page={PER_PAGE}",
+                time_param(lower)
+            )
+        };
+        let Some(listed) = fetch_next(client, &mut run, first).await? else {
+            session.not_modified(resource);
+            return Ok(());
+        };
+        let items: Vec<T> = client.decode(&listed.page)?;
+        let next = next_target(&listed, items.len());
+        let prepared = prepare(items).await?;
+        run.advance(next);
+        session.write_page(resource, &mut run, prepared.len(), |w| {
+            for d in &prepared {
+                write(w, d)?;
+            }
+            Ok(())
+        })?;
+        if run.cursor.pass.is_none() || session.cancelled() {
+            return Ok(());
         }
     }
 }
@@ -188,6 +193,7 @@ fn date_at_midnight(date: &str) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::http::Page;
 
     #[test]
     fn project_paths_are_encoded_as_ids() {

@@ -10,13 +10,14 @@
 //! A pipeline not finished yet is stored with its current status and no jobs; its status
 //! change moves its `updated_at`, so a later pass reads it again with its jobs.
 
-use super::{PER_PAGE, fetch, next_target, owner, project_path, time_param};
+use super::{Owner, PER_PAGE, project_path, walk};
 use crate::model::Timestamp;
 use crate::sources::SourceError;
 use crate::sources::http::HttpClient;
+use crate::sources::shared::{JOB_COLUMNS, RUN_COLUMNS};
 use crate::store::StoreError;
 use crate::sync::{RowWriter, Session, SyncError, opt_int, opt_text, opt_time, text};
-use futures_util::{StreamExt, stream};
+use futures_util::{FutureExt, StreamExt, stream};
 use rusqlite::types::Value;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -71,32 +72,6 @@ struct Detailed {
     jobs: Vec<Attempted>,
 }
 
-const RUN_COLUMNS: &[&str] = &[
-    "repo",
-    "service",
-    "team",
-    "workflow",
-    "branch",
-    "commit_sha",
-    "event",
-    "status",
-    "conclusion",
-    "attempt",
-    "queued_at",
-    "started_at",
-    "finished_at",
-];
-
-const JOB_COLUMNS: &[&str] = &[
-    "pipeline_run_id",
-    "name",
-    "status",
-    "conclusion",
-    "attempt",
-    "started_at",
-    "finished_at",
-];
-
 /// GitLab's pipeline or job status in the schema's three states. `manual` and `scheduled`
 /// wait for a person or a time and count as queued.
 fn status(raw: &str) -> &'static str {
@@ -129,42 +104,19 @@ pub(super) async fn sync(
     resource: &str,
 ) -> Result<(), SyncError> {
     let id = project_path(session.source, project);
-    let owner = owner(session.ownership(), project);
-    let mut run = session.begin(resource)?;
-    let lower = run.pass().lower_bound;
-    loop {
-        let Some(listed) = fetch(client, &mut run, || {
-            format!(
-                "{id}/pipelines?order_by=updated_at&sort=desc&updated_after={}\
-                 &per_page={PER_PAGE}",
-                time_param(lower)
-            )
-        })
-        .await?
-        else {
-            session.not_modified(resource);
-            return Ok(());
-        };
-        let pipelines: Vec<Pipeline> = client.decode(&listed.page)?;
-        let next = next_target(&listed, pipelines.len());
-        let detailed: Vec<Detailed> = stream::iter(pipelines)
+    let owner = Owner::of(session.ownership(), project);
+    let list = format!("{id}/pipelines?order_by=updated_at&sort=desc");
+    let prepare = |pipelines: Vec<Pipeline>| {
+        stream::iter(pipelines)
             .map(|p| with_jobs(client, &id, p))
             .buffered(client.policy().concurrency)
             .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?;
-        run.advance(next);
-        session.write_page(resource, &mut run, detailed.len(), |w| {
-            for d in &detailed {
-                write_pipeline(w, project, &owner, d)?;
-            }
-            Ok(())
-        })?;
-        if run.cursor.pass.is_none() || session.cancelled() {
-            return Ok(());
-        }
-    }
+            .map(|done| done.into_iter().collect())
+    };
+    walk(session, client, resource, &list, prepare, |w, d| {
+        write_pipeline(w, project, &owner, d)
+    })
+    .await
 }
 
 /// Reads a finished pipeline's jobs, retried ones included, and numbers their attempts.

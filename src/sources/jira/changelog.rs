@@ -182,19 +182,11 @@ pub(super) fn sprint_membership(item: &WorkItem, histories: &[History]) -> Vec<M
 mod tests {
     use super::*;
     use crate::sources::jira::fields::CustomFields;
-    use crate::sources::jira::issue::Issue;
+    use crate::sources::jira::issue::tests::issue;
     use serde_json::{Value, json};
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
-    }
-
-    fn issue(fields: Value, histories: Value) -> Issue {
-        serde_json::from_value(json!({
-            "id": "10002", "key": "ED-1", "fields": fields,
-            "changelog": {"startAt": 0, "maxResults": 100, "total": 3, "histories": histories}
-        }))
-        .unwrap()
     }
 
     fn history(id: &str, created: &str, field: &str, from: Value, to: Value) -> Value {

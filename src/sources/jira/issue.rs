@@ -351,7 +351,7 @@ fn sprint_ref(v: &Value) -> Option<SprintRef> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -359,7 +359,8 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn issue(fields: Value, histories: Value) -> Issue {
+    /// Issue ED-1 with `fields` and the changelog `histories`.
+    pub(in crate::sources::jira) fn issue(fields: Value, histories: Value) -> Issue {
         serde_json::from_value(json!({
             "id": "10002", "key": "ED-1", "fields": fields,
             "changelog": {"startAt": 0, "maxResults": 100, "total": 3, "histories": histories}

@@ -100,10 +100,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
                 )),
                 Span::styled(
                     format!(
-                        " (overdue {:.0}, SEV1-2 open {}, budget {:.2}) · {} v{}",
+                        " (overdue {:.1} + SEV1-2 {:.1} + budget {:.1}) · {} v{}",
                         r.debt.weighted_overdue,
-                        r.debt.open_sev12_followups,
-                        r.debt.overspent_budget,
+                        r.debt.open_sev12_points,
+                        r.debt.overspent_budget_points,
                         r.definition.metric,
                         r.definition.version
                     ),

@@ -97,7 +97,7 @@ pub fn render(p: &RetroPrep) -> String {
         out.push_str("No prompts: nothing in the numbers stands out.\n");
     }
     for prompt in &p.prompts {
-        let _ = writeln!(out, "- **{}**: {}", prompt.kind.label(), prompt.text);
+        let _ = writeln!(out, "- **{}** {}", prompt.kind.label(), prompt.text);
     }
 
     out.push_str("\n## Scope\n\n| | Items | Points |\n|---|---:|---:|\n");
