@@ -282,3 +282,48 @@ fn an_unknown_team_or_service_fails_and_lists_the_known_names() {
     let v = report_json(&db, &["dora", "--team", &team]);
     assert_eq!(v["filter"]["team"], team.as_str());
 }
+
+/// A team's follow-ups are read by index (owned by the team or by nobody, or linked to its
+/// incidents) rather than the whole table: the scope chosen from them must be the one chosen
+/// from every follow-up.
+#[test]
+fn a_teams_follow_ups_read_by_index_equal_those_picked_from_the_whole_table() {
+    use plumb::metrics::Period;
+    use plumb::metrics::actions::ActionInputs;
+    use plumb::model::Filter;
+    let store = Store::open_read_only(shared_demo()).unwrap();
+    let period = Period::new(anchor() - Duration::days(90), anchor());
+    let window = Duration::days(30);
+    for team in store.team_names().unwrap() {
+        let filter = Filter {
+            team: Some(team.clone()),
+            ..Filter::default()
+        };
+        let by_index = store.action_inputs(&filter, period, window).unwrap();
+        let scope = Filter {
+            since: Some(period.start),
+            until: Some(period.end),
+            ..filter.clone()
+        };
+        let history = store.incidents(&scope, window.num_seconds()).unwrap();
+        let all: Vec<_> = store
+            .action_items(&Filter::default())
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.created_at < period.end)
+            .collect();
+        let mut wanted: Vec<i64> = all.iter().filter_map(|a| a.incident_id).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let linked = store.incidents_by_ids(&wanted).unwrap();
+        let whole = ActionInputs::select(all, history, linked, Some(&team), None, period);
+        let ids = |v: &[plumb::model::ActionItem]| v.iter().map(|a| a.id).collect::<Vec<_>>();
+        assert!(!whole.items.is_empty(), "{team} has follow-ups in the demo");
+        assert_eq!(ids(&by_index.items), ids(&whole.items), "{team}: items");
+        assert_eq!(
+            ids(&by_index.incident_items),
+            ids(&whole.incident_items),
+            "{team}: follow-ups of its incidents"
+        );
+    }
+}

@@ -215,11 +215,16 @@ impl Store {
             environment: None,
         };
         let history = self.incidents(&scope, repeat_window.num_seconds())?;
-        let all: Vec<_> = self
-            .action_items(&Filter::default())?
-            .into_iter()
-            .filter(|a| a.created_at < period.end)
-            .collect();
+        let all: Vec<_> = match filter.team.as_deref() {
+            None => self.action_items(&Filter::default())?,
+            Some(team) => {
+                let ids: Vec<i64> = history.iter().map(|i| i.id).collect();
+                self.action_items_around(team, &ids, period)?
+            }
+        }
+        .into_iter()
+        .filter(|a| a.created_at < period.end)
+        .collect();
         let mut wanted: Vec<i64> = all.iter().filter_map(|a| a.incident_id).collect();
         wanted.sort_unstable();
         wanted.dedup();

@@ -365,6 +365,39 @@ impl Store {
         self.action_items_where(w)
     }
 
+    /// The follow-ups a team's Actions scope can draw on, read by index instead of the whole
+    /// table (the Overview asks once per team): those the team owns or nobody owns, created
+    /// before the period's end and not closed before its start, plus every follow-up of the
+    /// given incidents. A superset: `ActionInputs::select` makes the exact choice.
+    pub fn action_items_around(
+        &self,
+        team: &str,
+        incident_ids: &[i64],
+        period: crate::metrics::Period,
+    ) -> Result<Vec<ActionItem>> {
+        let mut items = self.action_items_where(Where {
+            sql: " WHERE (team = ?1 OR team IS NULL) AND created_at < ?2 \
+                  AND (completed_at IS NULL OR completed_at >= ?3)"
+                .to_string(),
+            params: vec![
+                Value::Text(team.to_string()),
+                Value::Integer(period.end.timestamp()),
+                Value::Integer(period.start.timestamp()),
+            ],
+        })?;
+        let mut seen: std::collections::HashSet<i64> = items.iter().map(|a| a.id).collect();
+        for chunk in incident_ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let linked = self.action_items_where(Where {
+                sql: format!(" WHERE incident_id IN ({marks})"),
+                params: chunk.iter().map(|i| Value::Integer(*i)).collect(),
+            })?;
+            items.extend(linked.into_iter().filter(|a| seen.insert(a.id)));
+        }
+        items.sort_by_key(|a| (a.created_at, a.id));
+        Ok(items)
+    }
+
     fn action_items_where(&self, w: Where) -> Result<Vec<ActionItem>> {
         let sql = format!(
             "SELECT id, incident_id, title, category, team, owner, priority, status, ticket_key,
