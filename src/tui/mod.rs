@@ -12,6 +12,7 @@ pub mod fuzzy;
 mod interaction;
 pub mod item;
 pub mod keymap;
+mod keys;
 pub mod mouse;
 pub mod open;
 pub mod palette;
