@@ -125,7 +125,7 @@ fn map_transition(r: &Row) -> rusqlite::Result<Transition> {
     })
 }
 
-fn id_list(ids: &[i64]) -> (String, Vec<Value>) {
+pub(super) fn id_list(ids: &[i64]) -> (String, Vec<Value>) {
     (
         vec!["?"; ids.len()].join(","),
         ids.iter().map(|&i| Value::Integer(i)).collect(),

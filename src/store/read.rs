@@ -199,10 +199,10 @@ impl Store {
     pub fn incidents_by_ids(&self, ids: &[i64]) -> Result<Vec<Incident>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(",");
+            let (marks, params) = super::planning::id_list(chunk);
             out.extend(self.incidents_where(Where {
                 sql: format!(" WHERE id IN ({marks})"),
-                params: chunk.iter().map(|&i| Value::Integer(i)).collect(),
+                params,
             })?);
         }
         out.sort_by_key(|i| (i.created_at, i.id));
@@ -386,15 +386,22 @@ impl Store {
             ],
         })?;
         let mut seen: std::collections::HashSet<i64> = items.iter().map(|a| a.id).collect();
-        for chunk in incident_ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(",");
-            let linked = self.action_items_where(Where {
-                sql: format!(" WHERE incident_id IN ({marks})"),
-                params: chunk.iter().map(|i| Value::Integer(*i)).collect(),
-            })?;
-            items.extend(linked.into_iter().filter(|a| seen.insert(a.id)));
-        }
+        let linked = self.action_items_of_incidents(incident_ids)?;
+        items.extend(linked.into_iter().filter(|a| seen.insert(a.id)));
         items.sort_by_key(|a| (a.created_at, a.id));
+        Ok(items)
+    }
+
+    /// The follow-ups of the given incidents; each incident's in creation order.
+    pub fn action_items_of_incidents(&self, incident_ids: &[i64]) -> Result<Vec<ActionItem>> {
+        let mut items = Vec::new();
+        for chunk in incident_ids.chunks(500) {
+            let (marks, params) = super::planning::id_list(chunk);
+            items.extend(self.action_items_where(Where {
+                sql: format!(" WHERE incident_id IN ({marks})"),
+                params,
+            })?);
+        }
         Ok(items)
     }
 

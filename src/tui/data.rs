@@ -226,11 +226,22 @@ impl Loader {
             definitions.extend(crate::metrics::retro::RetroParams::default().definitions());
             Ok(store.record_definitions(&definitions)?)
         };
-        teams.insert(String::new(), (Tz::UTC, record(Tz::UTC)?));
+        // The definitions depend only on the time zone: record each zone's once, not once
+        // per team (every recording is a write transaction before the first frame).
+        let mut by_zone: HashMap<Tz, Versions> = HashMap::new();
+        let mut versions_in = |tz: Tz| -> Result<Versions> {
+            if let Some(v) = by_zone.get(&tz) {
+                return Ok(v.clone());
+            }
+            let v = record(tz)?;
+            by_zone.insert(tz, v.clone());
+            Ok(v)
+        };
+        teams.insert(String::new(), (Tz::UTC, versions_in(Tz::UTC)?));
         let store_teams = store.teams()?;
         for team in &store_teams {
             let tz = config.team_timezone(&team.name, &store_teams);
-            teams.insert(team.name.clone(), (tz, record(tz)?));
+            teams.insert(team.name.clone(), (tz, versions_in(tz)?));
         }
         let mut slo_versions = HashMap::new();
         for slo in store.slos(&Filter::default())? {
@@ -416,17 +427,14 @@ impl Shared {
         now: Timestamp,
     ) -> Result<TeamHealth> {
         let filter = Filter {
-            since: Some(req.since),
-            until: Some(req.until),
             team: team.map(str::to_string),
-            service: req.service.clone(),
-            ..Filter::default()
+            ..req.filter()
         };
         let inputs = store.dora_metric_inputs(&filter, params, now)?;
         let report = dora::dora_report(&inputs, params, versions);
         let open_incidents = store.open_incidents(&filter)?.len();
 
-        let period = Period::new(req.since, req.until);
+        let period = req.period();
         let runs = store.pipeline_runs_for_metrics(&filter)?;
         let ci = ci::ci_report(&runs, period, &self.config.ci_params(), versions);
 

@@ -193,7 +193,7 @@ impl Shared {
             .map(|c| (c.id, c))
             .collect();
         let mut items: HashMap<i64, Vec<ActionItem>> = HashMap::new();
-        for a in store.action_items(&Filter::default())? {
+        for a in store.action_items_of_incidents(&ids)? {
             if let Some(i) = a.incident_id {
                 items.entry(i).or_default().push(a);
             }

@@ -193,7 +193,7 @@ impl Shared {
                     ..Filter::default()
                 };
                 let report = dora::dora_report(
-                    &store.dora_inputs(&filter, &params, until)?,
+                    &store.dora_metric_inputs(&filter, &params, until)?,
                     &params,
                     &versions,
                 );
@@ -332,7 +332,7 @@ impl Shared {
         if let Some(i) = dora_index {
             if cached.dora.is_none() {
                 let params = self.config.dora_params(&self.ownership, tz);
-                let inputs = store.dora_inputs(&filter, &params, until)?;
+                let inputs = store.dora_metric_inputs(&filter, &params, until)?;
                 let report = dora::dora_report(&inputs, &params, &versions);
                 cached.dora = Some([
                     report.deployment_frequency.deploy_days_per_week,
