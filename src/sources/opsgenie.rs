@@ -16,6 +16,7 @@ use super::http::HttpClient;
 use crate::config::SourceConfig;
 use crate::model::{Ownership, Timestamp};
 use crate::privacy::Privacy;
+use crate::sources::pagination::encode;
 use crate::sync::{Session, SyncError, opt_text, opt_time, text};
 use chrono::Duration;
 use futures_util::{StreamExt, stream};
@@ -143,27 +144,10 @@ fn alerts_target(source: &SourceConfig, from_ms: i64, offset: u64) -> String {
     )
 }
 
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 2);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// The window start (`createdAt>=` milliseconds) and offset of a request built by
 /// [`alerts_target`].
 fn window_of(target: &str) -> Option<(i64, u64)> {
-    let query = target.split_once('?')?.1;
-    let param = |key: &str| {
-        query
-            .split('&')
-            .find_map(|p| p.strip_prefix(key)?.strip_prefix('='))
-    };
+    let param = |key: &str| super::pagination::param(target, key);
     let digits: String = param("query")?
         .strip_prefix("createdAt%3E%3D")?
         .chars()

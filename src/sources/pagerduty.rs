@@ -294,11 +294,12 @@ fn service_names(session: &Session<'_>, incidents: &[Incident]) -> Vec<String> {
         .map(|i| {
             session
                 .conn()
-                .query_row(
-                    "SELECT name FROM services WHERE source = ?1 AND external_id = ?2",
-                    [session.source.name.as_str(), i.service.id.as_str()],
-                    |r| r.get::<_, String>(0),
-                )
+                .prepare_cached("SELECT name FROM services WHERE source = ?1 AND external_id = ?2")
+                .and_then(|mut st| {
+                    st.query_row([session.source.name.as_str(), i.service.id.as_str()], |r| {
+                        r.get::<_, String>(0)
+                    })
+                })
                 .optional()
                 .ok()
                 .flatten()

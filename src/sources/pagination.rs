@@ -1,5 +1,6 @@
 //! Pagination styles: GitHub's `Link` header (RFC 8288) and PagerDuty's `offset`/`limit`
-//! with `more`.
+//! with `more`; and the query-string helpers the body-paged APIs build their next requests
+//! with.
 
 use serde::Deserialize;
 
@@ -77,6 +78,40 @@ impl OffsetPage {
         let offset = self.offset.unwrap_or(requested_offset);
         Some(offset + self.limit.unwrap_or(items as u64).max(items as u64))
     }
+}
+
+/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
+pub(crate) fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `target` with the query parameter `name` set to the already encoded `value`.
+pub(crate) fn with_param(target: &str, name: &str, value: &str) -> String {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let prefix = format!("{name}=");
+    let mut pairs: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with(&prefix))
+        .map(str::to_string)
+        .collect();
+    pairs.push(format!("{name}={value}"));
+    format!("{path}?{}", pairs.join("&"))
+}
+
+/// The value of query parameter `name` in `target`, as sent (still encoded).
+pub(crate) fn param<'a>(target: &'a str, name: &str) -> Option<&'a str> {
+    let query = target.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 use super::{Label, Owner, PER_PAGE, iso};
 use crate::model::{Severity, Timestamp};
 use crate::sources::http::HttpClient;
+use crate::sources::pagination::encode;
 use crate::sources::shared::{Listed, fetch_next};
 use crate::sync::{Session, SyncError, opt_text, opt_time, text};
 use serde::Deserialize;
@@ -121,19 +122,6 @@ pub(super) async fn sync(
             return Ok(());
         }
     }
-}
-
-/// A label as a query value: labels may hold spaces, commas would split them.
-fn encode(label: &str) -> String {
-    label
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

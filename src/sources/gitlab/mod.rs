@@ -65,15 +65,7 @@ pub async fn sync_resource(
 /// A project path as GitLab's `:id`: every character outside the URL-unreserved set
 /// percent-encoded (`group/app` → `group%2Fapp`).
 pub fn project_id(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 8);
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    super::pagination::encode(path)
 }
 
 /// The API path of a project: the REST root, then `/projects/` and the encoded path. A source's
@@ -158,28 +150,14 @@ fn next_target(listed: &Listed, items: usize) -> Option<String> {
 }
 
 fn page_of(target: &str) -> u64 {
-    query_value(target, "page")
+    super::pagination::param(target, "page")
         .and_then(|v| v.parse().ok())
         .unwrap_or(1)
 }
 
-fn query_value<'a>(target: &'a str, key: &str) -> Option<&'a str> {
-    let query = target.split_once('?')?.1;
-    query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
-}
-
 /// `target` with its `page` parameter set to `page`.
 fn with_page(target: &str, page: u64) -> String {
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut params: Vec<String> = query
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("page="))
-        .map(str::to_string)
-        .collect();
-    params.push(format!("page={page}"));
-    format!("{path}?{}", params.join("&"))
+    super::pagination::with_param(target, "page", &page.to_string())
 }
 
 /// A GitLab date (`2018-09-22`) as midnight UTC.

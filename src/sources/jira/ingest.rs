@@ -92,24 +92,24 @@ fn team_for(ownership: &Ownership, board: Option<&str>, item: &WorkItem) -> Opti
 
 /// Store id and board of a synced sprint.
 fn stored_sprint(conn: &Connection, source: &str, sprint: u64) -> Option<(i64, String)> {
-    conn.query_row(
-        "SELECT id, board FROM sprints WHERE source = ?1 AND external_id = ?2",
-        [source, sprint.to_string().as_str()],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .optional()
-    .ok()
-    .flatten()
+    conn.prepare_cached("SELECT id, board FROM sprints WHERE source = ?1 AND external_id = ?2")
+        .and_then(|mut st| {
+            st.query_row([source, sprint.to_string().as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+        })
+        .optional()
+        .ok()
+        .flatten()
 }
 
 /// The board of the sprint a board's issue list placed this issue in.
 fn stored_board_of_item(conn: &Connection, source: &str, key: &str) -> Option<String> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT s.board FROM work_items w JOIN sprints s ON s.id = w.sprint_id
          WHERE w.source = ?1 AND w.external_id = ?2",
-        [source, key],
-        |r| r.get(0),
     )
+    .and_then(|mut st| st.query_row([source, key], |r| r.get(0)))
     .optional()
     .ok()
     .flatten()
@@ -138,12 +138,11 @@ fn linked_incident(conn: &Connection, item: &WorkItem, any_link: bool) -> Option
         .iter()
         .filter(|l| any_link || is_follow_up_link(&l.kind))
         .find_map(|l| {
-            conn.query_row(
+            conn.prepare_cached(
                 "SELECT id FROM incidents WHERE external_id = ?1 OR url LIKE '%/browse/' || ?1
                  ORDER BY id LIMIT 1",
-                [l.key.as_str()],
-                |r| r.get(0),
             )
+            .and_then(|mut st| st.query_row([l.key.as_str()], |r| r.get(0)))
             .optional()
             .ok()
             .flatten()
