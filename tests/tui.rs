@@ -67,6 +67,7 @@ fn answer(app: &mut App, loader: &Loader, req: &DataRequest) {
     app.update(Msg::Data(Box::new(DataResponse {
         generation: req.generation,
         result,
+        partial: false,
     })));
 }
 
@@ -154,6 +155,7 @@ fn keys_move_drill_down_change_range_and_quit() {
     let stale = DataResponse {
         generation: newer.generation - 1,
         result: Err("stale".into()),
+        partial: false,
     };
     app.update(Msg::Data(Box::new(stale)));
     assert!(
@@ -907,4 +909,79 @@ fn panes_that_a_sync_brings_appear_without_a_restart() {
         panes: Some(before.clone()),
     });
     assert_eq!(app.pane, before[0]);
+}
+
+#[test]
+fn the_overview_shows_its_first_screen_of_teams_before_the_rest() {
+    use plumb::tui::data::PaneData;
+    let loader = Loader::new(demo_db(), &Config::default()).unwrap();
+    // 12 rows: a table of 3 team rows at most, so the first screen holds fewer than the 4 teams.
+    loader.set_screen_rows(12);
+    assert_eq!(plumb::tui::panes::overview::first_screen_teams(12), 2);
+    let mut app = App::new(Keymap::default(), Some(anchor()));
+    let Some(Effect::Load(req)) = app.start().first().cloned() else {
+        panic!("the app asks for data first");
+    };
+    let mut partials = Vec::new();
+    let whole = loader
+        .load_progressively(&req, &mut |d| partials.push(d))
+        .unwrap();
+    let PaneData::Overview(whole) = whole else {
+        panic!("an Overview answer");
+    };
+    assert_eq!((whole.teams.len(), whole.teams_total), (4, 4));
+    let names = |teams: &[plumb::tui::data::TeamHealth]| -> Vec<String> {
+        teams.iter().map(|t| t.team.clone()).collect()
+    };
+    // Workers may finish a later team first; whatever was handed on is a finished prefix of
+    // the whole, with the same numbers, and says how many teams are still to come.
+    for p in &partials {
+        let PaneData::Overview(p) = p else {
+            panic!("partial Overview answers only");
+        };
+        assert!(p.teams.len() >= 2 && p.teams.len() < 4, "{}", p.teams.len());
+        assert_eq!(p.teams_total, 4);
+        assert_eq!(names(&p.teams), names(&whole.teams[..p.teams.len()]));
+        assert_eq!(
+            p.teams.iter().map(|t| t.deployments).collect::<Vec<_>>(),
+            whole.teams[..p.teams.len()]
+                .iter()
+                .map(|t| t.deployments)
+                .collect::<Vec<_>>()
+        );
+    }
+
+    // The app shows a partial answer at once and keeps waiting for the whole.
+    let mut first = whole.clone();
+    first.teams.truncate(2);
+    app.update(Msg::Data(Box::new(DataResponse {
+        generation: req.generation,
+        result: Ok(PaneData::Overview(first)),
+        partial: true,
+    })));
+    assert!(app.loading(), "the rest is still coming");
+    assert_eq!(app.overview.data.as_ref().unwrap().teams_pending(), 2);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("4 teams · computing 2 more"), "{s}");
+    assert!(s.contains("billing-legacy") && !s.contains("search "), "{s}");
+    // A partial answer to a replaced request is dropped like any other.
+    let effects = app.update(key(']'));
+    let Some(Effect::Load(newer)) = effects.first().cloned() else {
+        panic!("range change reloads");
+    };
+    app.update(Msg::Data(Box::new(DataResponse {
+        generation: req.generation,
+        result: Ok(PaneData::Overview(whole.clone())),
+        partial: true,
+    })));
+    assert_eq!(app.overview.data.as_ref().unwrap().teams.len(), 2);
+    app.update(Msg::Data(Box::new(DataResponse {
+        generation: newer.generation,
+        result: Ok(PaneData::Overview(whole)),
+        partial: false,
+    })));
+    assert!(!app.loading());
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("4 teams ·") && s.contains("deployments"), "{s}");
+    assert!(s.contains("search "), "{s}");
 }

@@ -64,6 +64,7 @@ fn answer(app: &mut App, loader: &Loader, req: &DataRequest) {
     app.update(Msg::Data(Box::new(DataResponse {
         generation: req.generation,
         result,
+        partial: false,
     })));
 }
 

@@ -404,6 +404,17 @@ impl App {
         } else {
             return; // stale: a newer request replaced it
         };
+        if resp.partial {
+            // The first teams of an Overview still being computed: show them; the request
+            // stays pending until its whole answer arrives.
+            if let (Target::Pane(PaneId::Overview), Ok(PaneData::Overview(d))) =
+                (target, resp.result)
+            {
+                self.overview.accept(d);
+                self.dirty = true;
+            }
+            return;
+        }
         let slot = match target {
             Target::Pane(p) => &mut self.slots[p.index()],
             Target::Explain => &mut self.explain_slot,

@@ -9,21 +9,19 @@ pub use super::data_delivery::{
 pub use super::data_ops::{
     ActionData, ActionRow, CiData, CiWeek, IncidentData, IncidentRow, SloData, SloRow,
 };
+pub use super::data_overview::{Bands, Freshness, OverviewData, SloBudget, TeamHealth};
 pub use super::data_planning::{AlignmentData, GovernanceData, RetroData};
 use crate::config::Config;
 use crate::metrics::Period;
 use crate::metrics::Versions;
-use crate::metrics::dora::{self, DoraParams};
-use crate::metrics::slo::AlertSeverity;
-use crate::metrics::{actions, ci, slo};
 use crate::model::{Filter, Ownership, Timestamp};
 use crate::store::Store;
-use chrono::Utc;
 use chrono_tz::Tz;
 use color_eyre::eyre::Result;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use crate::metrics::dora::Band;
@@ -75,6 +73,9 @@ pub enum Query {
 pub struct DataResponse {
     pub generation: u64,
     pub result: Result<PaneData, String>,
+    /// More answers to the same request follow: the Overview first sends the teams that fill
+    /// the first screen, then the rest, so its first frame never waits for every team.
+    pub partial: bool,
 }
 
 /// The answer to a [`Query`], one variant per query.
@@ -110,93 +111,11 @@ impl DataRequest {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct Bands {
-    pub frequency: Option<Band>,
-    pub lead_time: Option<Band>,
-    pub change_failure: Option<Band>,
-    pub recovery: Option<Band>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct SloBudget {
-    pub name: String,
-    pub budget_remaining: Option<f64>,
-    /// `page` or `ticket` when a multi-window burn-rate alert fires.
-    pub alert: Option<AlertSeverity>,
-}
-
-/// One team's health in the Overview.
-#[derive(Debug, Clone, Default)]
-pub struct TeamHealth {
-    pub team: String,
-    pub deployments: u64,
-    pub deploy_days_per_week: Option<f64>,
-    pub lead_time_p50: Option<f64>,
-    pub lead_time_p90: Option<f64>,
-    pub change_failure_rate: Option<f64>,
-    pub time_to_restore_p50: Option<f64>,
-    pub rework_rate: Option<f64>,
-    pub bands: Bands,
-    pub weekly_deployments: Vec<u64>,
-    /// Median lead time per week in whole hours (0 for weeks without changes).
-    pub weekly_lead_time_hours: Vec<u64>,
-    pub deploy_days: u64,
-    pub changes: u64,
-    pub failed_deployments: u64,
-    pub incidents: u64,
-    pub recovery_p50: Option<f64>,
-    /// p50 of the lead-time stages: coding, pickup, review, deploy.
-    pub stages: [Option<f64>; 4],
-    pub ci_success_rate: Option<f64>,
-    pub ci_duration_p50: Option<f64>,
-    pub ci_flaky_rate: Option<f64>,
-    pub open_incidents: usize,
-    pub overdue_actions: usize,
-    pub slos: Vec<SloBudget>,
-}
-
-/// When each source last delivered data.
-#[derive(Debug, Clone)]
-pub struct Freshness {
-    pub source: String,
-    pub last_synced_at: Option<Timestamp>,
-    pub now: Timestamp,
-}
-
-impl Freshness {
-    pub fn age_label(&self) -> String {
-        match self.last_synced_at {
-            None => "never".into(),
-            Some(t) => {
-                let age = (self.now - t).num_minutes().max(0);
-                match age {
-                    0..=1 => "just now".into(),
-                    2..=119 => format!("{age}m ago"),
-                    120..=2879 => format!("{}h ago", age / 60),
-                    _ => format!("{}d ago", age / 1440),
-                }
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct OverviewData {
-    pub teams: Vec<TeamHealth>,
-    pub freshness: Vec<Freshness>,
-}
-
-impl OverviewData {
-    /// True when the store holds nothing to show (the welcome screen appears instead).
-    pub fn is_empty(&self) -> bool {
-        self.teams.is_empty() && self.freshness.is_empty()
-    }
-}
-
 /// Runs queries for the UI.
 pub struct Loader {
     shared: Arc<Shared>,
+    /// The terminal's height, which says how many Overview teams the first screen shows.
+    screen_rows: Arc<AtomicU16>,
 }
 
 pub(super) struct Shared {
@@ -260,25 +179,63 @@ impl Loader {
                 teams,
                 slo_versions,
             }),
+            screen_rows: Arc::new(AtomicU16::new(DEFAULT_SCREEN_ROWS)),
         })
     }
 
-    /// Runs `req` on a blocking thread and sends its answer to `tx`.
+    /// Tells the loader the terminal's height (at start and on every resize).
+    pub fn set_screen_rows(&self, rows: u16) {
+        self.screen_rows.store(rows, Ordering::Relaxed);
+    }
+
+    /// Runs `req` on a blocking thread and sends its answers to `tx`: partial ones first when
+    /// the query has them (see [`DataResponse::partial`]), then the whole.
     pub fn spawn(&self, req: DataRequest, tx: UnboundedSender<Msg>) {
         let shared = Arc::clone(&self.shared);
+        let first = self.first_screen_teams();
         tokio::task::spawn_blocking(move || {
             let generation = req.generation;
-            let result = shared.load(&req).map_err(|e| format!("{e:#}"));
+            let partial_tx = tx.clone();
+            let mut on_partial = |data: PaneData| {
+                let _ = partial_tx.send(Msg::Data(Box::new(DataResponse {
+                    generation,
+                    result: Ok(data),
+                    partial: true,
+                })));
+            };
+            let result = shared
+                .load(&req, first, &mut on_partial)
+                .map_err(|e| format!("{e:#}"));
             release_freed_memory();
-            let _ = tx.send(Msg::Data(Box::new(DataResponse { generation, result })));
+            let _ = tx.send(Msg::Data(Box::new(DataResponse {
+                generation,
+                result,
+                partial: false,
+            })));
         });
     }
 
-    /// Answers `req` synchronously (for tests and benchmarks).
+    /// Answers `req` synchronously and whole (for tests and benchmarks).
     pub fn load_now(&self, req: &DataRequest) -> Result<PaneData> {
-        let data = self.shared.load(req);
+        let data = self.shared.load(req, usize::MAX, &mut |_| {});
         release_freed_memory();
         data
+    }
+
+    /// Answers `req` synchronously, handing each partial answer to `on_partial` as it comes,
+    /// as [`Loader::spawn`] does (for benchmarks of the first frame).
+    pub fn load_progressively(
+        &self,
+        req: &DataRequest,
+        on_partial: &mut dyn FnMut(PaneData),
+    ) -> Result<PaneData> {
+        let data = self.shared.load(req, self.first_screen_teams(), on_partial);
+        release_freed_memory();
+        data
+    }
+
+    fn first_screen_teams(&self) -> usize {
+        super::panes::overview::first_screen_teams(self.screen_rows.load(Ordering::Relaxed))
     }
 
     /// The panes to show, in tab order: every core pane and Retro, then Alignment and
@@ -316,11 +273,21 @@ pub fn panes_at(db_path: &std::path::Path) -> Result<Vec<super::panes::PaneId>> 
     Ok(panes)
 }
 
+/// The height assumed until the terminal reports its own.
+const DEFAULT_SCREEN_ROWS: u16 = 40;
+
 impl Shared {
-    fn load(&self, req: &DataRequest) -> Result<PaneData> {
+    /// Answers `req`. The Overview computes its first `first` teams before the others and hands
+    /// them to `on_partial`, then a screenful more at a time.
+    fn load(
+        &self,
+        req: &DataRequest,
+        first: usize,
+        on_partial: &mut dyn FnMut(PaneData),
+    ) -> Result<PaneData> {
         let store = Store::open_read_only(&self.db_path)?;
         Ok(match &req.query {
-            Query::Overview => PaneData::Overview(self.overview(&store, req)?),
+            Query::Overview => PaneData::Overview(self.overview(&store, req, first, on_partial)?),
             Query::Delivery => PaneData::Delivery(self.delivery(&store, req)?),
             Query::Ci => PaneData::Ci(self.ci(&store, req)?),
             Query::Slos => PaneData::Slos(self.slos(&store, req)?),
@@ -341,170 +308,5 @@ impl Shared {
             .get(team.unwrap_or(""))
             .cloned()
             .unwrap_or((Tz::UTC, Versions::default()))
-    }
-
-    fn overview(&self, store: &Store, req: &DataRequest) -> Result<OverviewData> {
-        let now = req.until;
-        let mut names: Vec<Option<String>> = store
-            .team_names()?
-            .into_iter()
-            .filter(|name| req.team.as_deref().is_none_or(|t| t == name))
-            .map(Some)
-            .collect();
-        // Data without any team (e.g. an import without a team column) still gets a row.
-        if names.is_empty() && req.team.is_none() && store.has_delivery_data()? {
-            names.push(None);
-        }
-        // Teams are independent: a worker per core takes the next team, each on its own
-        // read-only connection (the first frame waits for all of them). One thread per team
-        // would oversubscribe the cores on large organisations and slow every team down.
-        let workers = std::thread::available_parallelism()
-            .map_or(2, usize::from)
-            .clamp(1, names.len().max(1));
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut slots: Vec<Option<Result<TeamHealth>>> = names.iter().map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    let (names, next) = (&names, &next);
-                    scope.spawn(move || -> Result<Vec<(usize, Result<TeamHealth>)>> {
-                        let store = Store::open_read_only(&self.db_path)?;
-                        let mut done = Vec::new();
-                        loop {
-                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(name) = names.get(k) else {
-                                return Ok(done);
-                            };
-                            let (tz, versions) = self.scope(name.as_deref());
-                            let params = self.config.dora_params(&self.ownership, tz);
-                            let health = self.team_health(
-                                &store,
-                                name.as_deref(),
-                                req,
-                                &params,
-                                &versions,
-                                now,
-                            );
-                            done.push((k, health));
-                        }
-                    })
-                })
-                .collect();
-            for h in handles {
-                let done = h
-                    .join()
-                    .unwrap_or_else(|_| Err(color_eyre::eyre::eyre!("a team query panicked")))?;
-                for (k, health) in done {
-                    slots[k] = Some(health);
-                }
-            }
-            Ok::<_, color_eyre::eyre::Report>(())
-        })?;
-        let teams = slots
-            .into_iter()
-            .map(|s| s.unwrap_or_else(|| Err(color_eyre::eyre::eyre!("a team was not computed"))))
-            .collect::<Result<Vec<_>>>()?;
-        let freshness = store
-            .freshness()?
-            .into_iter()
-            .map(|(source, last)| Freshness {
-                source,
-                last_synced_at: last,
-                now: Utc::now().max(now),
-            })
-            .collect();
-        Ok(OverviewData { teams, freshness })
-    }
-
-    /// One team's row; `team: None` is every row regardless of team.
-    fn team_health(
-        &self,
-        store: &Store,
-        team: Option<&str>,
-        req: &DataRequest,
-        params: &DoraParams,
-        versions: &Versions,
-        now: Timestamp,
-    ) -> Result<TeamHealth> {
-        let filter = Filter {
-            team: team.map(str::to_string),
-            ..req.filter()
-        };
-        let inputs = store.dora_metric_inputs(&filter, params, now)?;
-        let report = dora::dora_report(&inputs, params, versions);
-        let open_incidents = store.open_incidents(&filter)?.len();
-
-        let period = req.period();
-        let runs = store.pipeline_runs_for_metrics(&filter)?;
-        let ci = ci::ci_report(&runs, period, &self.config.ci_params(), versions);
-
-        let slo_params = |name: &str| self.config.slo_params(name, params.timezone);
-        let mut slos = Vec::new();
-        let mut overspent = 0.0;
-        for (slo, samples) in store.slo_inputs(&filter, &slo_params(""), now)? {
-            let r = slo::slo_report(&slo, &samples, &slo_params(&slo.name), now, versions);
-            if let Some(rem) = r.budget_remaining.filter(|r| *r < 0.0) {
-                overspent -= rem;
-            }
-            slos.push(SloBudget {
-                name: r.name,
-                budget_remaining: r.budget_remaining,
-                alert: r.alerts.level,
-            });
-        }
-
-        // Overdue follow-ups as the Actions pane counts them for this team (the same inputs and
-        // definition); repeats do not change which items are overdue.
-        let inputs = store.action_inputs(&filter, period, chrono::Duration::zero())?;
-        let actions = actions::follow_up_report(
-            &inputs,
-            &[],
-            overspent,
-            &self.config.action_params(),
-            versions,
-        );
-        let overdue_actions = actions.overdue;
-        Ok(TeamHealth {
-            team: team.unwrap_or("all teams").to_string(),
-            deployments: report.deployment_frequency.deployments as u64,
-            deploy_days_per_week: report.deployment_frequency.deploy_days_per_week,
-            lead_time_p50: report.lead_time.median_seconds,
-            lead_time_p90: report.lead_time.p90_seconds,
-            change_failure_rate: report.change_failure_rate.rate,
-            time_to_restore_p50: report.time_to_restore.median_seconds,
-            rework_rate: report.rework_rate.rate,
-            bands: Bands {
-                frequency: report.deployment_frequency.band,
-                lead_time: report.lead_time.band,
-                change_failure: report.change_failure_rate.band,
-                recovery: report.time_to_restore.band,
-            },
-            weekly_deployments: report.weekly.iter().map(|w| w.deployments as u64).collect(),
-            weekly_lead_time_hours: report
-                .weekly
-                .iter()
-                .map(|w| {
-                    w.lead_time_median_seconds
-                        .map_or(0, |s| (s / 3600.0).round() as u64)
-                })
-                .collect(),
-            deploy_days: report.deployment_frequency.deploy_days as u64,
-            changes: report.lead_time.changes as u64,
-            failed_deployments: report.change_failure_rate.failed_deployments as u64,
-            incidents: report.time_to_restore.incidents as u64,
-            recovery_p50: report.recovery_time.median_seconds,
-            stages: [
-                report.lead_time.stages.coding.median_seconds,
-                report.lead_time.stages.pickup.median_seconds,
-                report.lead_time.stages.review.median_seconds,
-                report.lead_time.stages.deploy.median_seconds,
-            ],
-            ci_success_rate: ci.success_rate,
-            ci_duration_p50: ci.duration.median_seconds,
-            ci_flaky_rate: ci.flaky_rate,
-            open_incidents,
-            overdue_actions,
-            slos,
-        })
     }
 }

@@ -7,6 +7,7 @@ pub mod app;
 pub mod data;
 pub mod data_delivery;
 pub mod data_ops;
+pub mod data_overview;
 pub mod data_planning;
 pub mod fuzzy;
 mod interaction;
@@ -175,6 +176,9 @@ async fn event_loop(
     toast_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let context = view::Context { demo: env.demo };
 
+    if let Ok((_, rows)) = crossterm::terminal::size() {
+        env.loader.set_screen_rows(rows);
+    }
     let mut pending = app.start();
     loop {
         for effect in pending.drain(..) {
@@ -198,7 +202,10 @@ async fn event_loop(
         let msg = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => Msg::Key(k),
-                Some(Ok(Event::Resize(..))) => Msg::Resize,
+                Some(Ok(Event::Resize(_, rows))) => {
+                    env.loader.set_screen_rows(rows);
+                    Msg::Resize
+                }
                 Some(Ok(Event::Mouse(m))) if app.mouse => Msg::Mouse(m),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e).wrap_err("cannot read terminal input"),

@@ -76,8 +76,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     }
     let visible = app.overview.visible();
-    // The table takes what its rows need; the selected team's detail takes the rest.
-    let table_height = (visible.len() as u16 + 3).min(area.height.saturating_sub(9).max(5));
+    let table_height = table_height(visible.len(), area.height);
     let [table_area, detail_area, fresh_area] = Layout::vertical([
         Constraint::Length(table_height),
         Constraint::Min(5),
@@ -89,6 +88,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         render_team_detail(f, detail_area, team, theme);
     }
     render_freshness(f, fresh_area, data, theme);
+}
+
+/// The team table takes what its rows need (borders and header: 3), at most half the body, so
+/// the selected team's charts keep room when there are many teams.
+fn table_height(teams: usize, body_height: u16) -> u16 {
+    let cap = (body_height / 2).max(5);
+    u16::try_from(teams.saturating_add(3)).map_or(cap, |h| h.min(cap))
+}
+
+/// How many teams the Overview's first screen shows on a terminal `terminal_rows` tall (the
+/// header and footer lines take two): the loader computes these before the others.
+pub fn first_screen_teams(terminal_rows: u16) -> usize {
+    usize::from(table_height(usize::MAX, terminal_rows.saturating_sub(2)) - 3).max(1)
 }
 
 /// A metric cell: value, then the band's glyph and name, styled by the band.
@@ -193,12 +205,15 @@ fn render_team_table(
             Constraint::Length(7),
         ]
     };
-    let title = format!(
-        " Delivery health · {} team{} · {} deployments ",
-        data.teams.len(),
-        if data.teams.len() == 1 { "" } else { "s" },
-        data.teams.iter().map(|t| t.deployments).sum::<u64>()
-    );
+    let total = data.teams_total.max(data.teams.len());
+    let plural = if total == 1 { "" } else { "s" };
+    let title = match data.teams_pending() {
+        0 => format!(
+            " Delivery health · {total} team{plural} · {} deployments ",
+            data.teams.iter().map(|t| t.deployments).sum::<u64>()
+        ),
+        pending => format!(" Delivery health · {total} team{plural} · computing {pending} more… ",),
+    };
     let table = ListTable::new("", data.teams.len(), widths.to_vec())
         .header(labels.to_vec(), theme)
         .title(title);
