@@ -184,6 +184,12 @@ fn an_empty_database_shows_the_welcome_screen() {
     answer(&mut app, &loader, &req);
     let s = screen(&app, 100, 30);
     assert!(s.contains("plumb demo"), "{s}");
+    // The way to real data, whole even on the smallest terminal.
+    let s = screen(&app, 80, 24);
+    for step in ["plumb config init", "plumb doctor", "plumb sync", "plumb import"] {
+        assert!(s.contains(step), "{step}: {s}");
+    }
+    assert!(s.contains("Press q to quit"), "{s}");
 }
 
 #[test]

@@ -386,9 +386,18 @@ fn render_welcome(f: &mut Frame, area: Rect, theme: Theme) {
         Line::raw(""),
         Line::raw("To use your own data:"),
         Line::styled(
-            "    plumb config init      # writes a documented config",
+            "    plumb config init      # writes a documented config: add your sources",
             theme.accent(),
         ),
+        Line::styled(
+            "    plumb doctor           # checks each source's token and access",
+            theme.accent(),
+        ),
+        Line::styled(
+            "    plumb sync             # or press R here to sync in the background",
+            theme.accent(),
+        ),
+        Line::raw("Or import exports from any tool:"),
         Line::styled(
             "    plumb import deployments.csv changes.csv incidents.csv",
             theme.accent(),
