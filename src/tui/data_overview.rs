@@ -42,8 +42,9 @@ pub struct TeamHealth {
     pub rework_rate: Option<f64>,
     pub bands: Bands,
     pub weekly_deployments: Vec<u64>,
-    /// Median lead time per week in whole hours (0 for weeks without changes).
-    pub weekly_lead_time_hours: Vec<u64>,
+    /// Median lead time per week in whole minutes (0 for weeks without changes): minutes, so
+    /// that a team shipping within the hour still draws bars.
+    pub weekly_lead_time_minutes: Vec<u64>,
     pub deploy_days: u64,
     pub changes: u64,
     pub failed_deployments: u64,
@@ -278,12 +279,12 @@ impl Shared {
                 recovery: report.time_to_restore.band,
             },
             weekly_deployments: report.weekly.iter().map(|w| w.deployments as u64).collect(),
-            weekly_lead_time_hours: report
+            weekly_lead_time_minutes: report
                 .weekly
                 .iter()
                 .map(|w| {
                     w.lead_time_median_seconds
-                        .map_or(0, |s| (s / 3600.0).round() as u64)
+                        .map_or(0, |s| (s / 60.0).round() as u64)
                 })
                 .collect(),
             deploy_days: report.deployment_frequency.deploy_days as u64,

@@ -242,17 +242,16 @@ fn render_team_detail(f: &mut Frame, area: Rect, team: &TeamHealth, theme: Theme
         Constraint::Length(chart_height),
     ])
     .areas(left);
+    // Narrow terminals get the short labels, so they are read whole rather than cut.
+    let narrow = left.width < 52;
     let peak = team.weekly_deployments.iter().copied().max().unwrap_or(0);
-    f.render_widget(
-        Line::styled(
-            format!(
-                "Production deployments per week ({} weeks, peak {peak})",
-                team.weekly_deployments.len()
-            ),
-            theme.muted(),
-        ),
-        deploy_label,
-    );
+    let weeks = team.weekly_deployments.len();
+    let label = if narrow {
+        format!("Deploys/week · {weeks}w · peak {peak}")
+    } else {
+        format!("Production deployments per week ({weeks} weeks, peak {peak})")
+    };
+    f.render_widget(Line::styled(label, theme.muted()), deploy_label);
     f.render_widget(
         Sparkline::default()
             .data(stretch(&team.weekly_deployments, deploy_chart.width))
@@ -260,62 +259,79 @@ fn render_team_detail(f: &mut Frame, area: Rect, team: &TeamHealth, theme: Theme
         deploy_chart,
     );
     let peak = team
-        .weekly_lead_time_hours
+        .weekly_lead_time_minutes
         .iter()
         .copied()
         .max()
         .unwrap_or(0);
-    f.render_widget(
-        Line::styled(
-            format!(
-                "Lead time p50 per week (peak {})",
-                fmt_secs(Some(peak as f64 * 3600.0))
-            ),
-            theme.muted(),
-        ),
-        lead_label,
-    );
+    let peak = fmt_secs(Some(peak as f64 * 60.0));
+    let label = if narrow {
+        format!("Lead p50/week · peak {peak}")
+    } else {
+        format!("Lead time p50 per week (peak {peak})")
+    };
+    f.render_widget(Line::styled(label, theme.muted()), lead_label);
     f.render_widget(
         Sparkline::default()
-            .data(stretch(&team.weekly_lead_time_hours, lead_chart.width))
+            .data(stretch(&team.weekly_lead_time_minutes, lead_chart.width))
             .style(theme.warn()),
         lead_chart,
     );
     let muted = |s: &str| Span::styled(s.to_string(), theme.muted());
     let [coding, pickup, review, deploy] = team.stages.map(fmt_secs);
-    let fact_lines: Vec<Line> = vec![
-        Line::from(vec![
-            Span::raw(format!("{} deployments", team.deployments)),
-            muted(format!(" on {} days", team.deploy_days).as_str()),
-        ]),
-        Line::from(vec![
-            Span::raw(format!("{} changes", team.changes)),
-            muted(" · "),
-            Span::raw(format!("{} failed deployments", team.failed_deployments)),
-            muted(" · "),
-            Span::raw(format!("{} incidents", team.incidents)),
-        ]),
-        Line::from(muted("Lead time p50 by stage:")),
-        Line::raw(format!(
-            "  coding {coding} · pickup {pickup} · review {review} · deploy {deploy}"
-        )),
-        Line::from(vec![
-            muted("Lead time p90 "),
-            Span::raw(fmt_secs(team.lead_time_p90)),
-            muted(" · Recovery p50 "),
-            Span::raw(fmt_secs(team.recovery_p50)),
-            muted(" · Rework "),
-            Span::raw(fmt_pct(team.rework_rate)),
-        ]),
-        Line::from(vec![
-            muted("CI "),
-            Span::raw(format!("{} ok", fmt_pct(team.ci_success_rate))),
-            muted(" · p50 "),
-            Span::raw(fmt_secs(team.ci_duration_p50)),
-            muted(" · flaky "),
-            Span::raw(fmt_pct(team.ci_flaky_rate)),
-        ]),
-    ];
+    let ci_line = Line::from(vec![
+        muted("CI "),
+        Span::raw(format!("{} ok", fmt_pct(team.ci_success_rate))),
+        muted(" · p50 "),
+        Span::raw(fmt_secs(team.ci_duration_p50)),
+        muted(" · flaky "),
+        Span::raw(fmt_pct(team.ci_flaky_rate)),
+    ]);
+    // A narrow column keeps what the Overview is for (volumes, CI, SLO budgets) on short
+    // lines; the stages and p90 are one key away on the Delivery pane.
+    let fact_lines: Vec<Line> = if right.width < 50 {
+        vec![
+            Line::from(vec![
+                Span::raw(format!("{} deploys", team.deployments)),
+                muted(format!(" on {} days", team.deploy_days).as_str()),
+            ]),
+            Line::from(vec![
+                Span::raw(format!("{} changes", team.changes)),
+                muted(" · "),
+                Span::raw(format!("{} failed", team.failed_deployments)),
+                muted(" · "),
+                Span::raw(format!("{} incidents", team.incidents)),
+            ]),
+            ci_line,
+        ]
+    } else {
+        vec![
+            Line::from(vec![
+                Span::raw(format!("{} deployments", team.deployments)),
+                muted(format!(" on {} days", team.deploy_days).as_str()),
+            ]),
+            Line::from(vec![
+                Span::raw(format!("{} changes", team.changes)),
+                muted(" · "),
+                Span::raw(format!("{} failed deployments", team.failed_deployments)),
+                muted(" · "),
+                Span::raw(format!("{} incidents", team.incidents)),
+            ]),
+            Line::from(muted("Lead time p50 by stage:")),
+            Line::raw(format!(
+                "  coding {coding} · pickup {pickup} · review {review} · deploy {deploy}"
+            )),
+            Line::from(vec![
+                muted("Lead time p90 "),
+                Span::raw(fmt_secs(team.lead_time_p90)),
+                muted(" · Recovery p50 "),
+                Span::raw(fmt_secs(team.recovery_p50)),
+                muted(" · Rework "),
+                Span::raw(fmt_pct(team.rework_rate)),
+            ]),
+            ci_line,
+        ]
+    };
     let mut lines = fact_lines;
     lines.push(Line::raw(""));
     lines.push(Line::styled("SLO error budgets", theme.muted()));
@@ -341,7 +357,11 @@ fn render_team_detail(f: &mut Frame, area: Rect, team: &TeamHealth, theme: Theme
         }
         lines.push(Line::from(spans));
     }
-    f.render_widget(Paragraph::new(lines), right);
+    // Wrapped: on a narrow terminal a long fact continues on the next line instead of being cut.
+    f.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        right,
+    );
 }
 
 /// Repeats each value so the series fills `width` columns (a sparkline draws one per column).
