@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(p.put(9, 9), None);
         assert_eq!(p.put(2, 3), None);
         assert_eq!(p.finish(), None);
-        let everything_at_once = Prefix::new(2, usize::MAX);
+        let everything_at_once = Prefix::<u8>::new(2, usize::MAX);
         assert_eq!(everything_at_once.finish(), None);
     }
 }

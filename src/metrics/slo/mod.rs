@@ -59,7 +59,8 @@ impl SloParams {
             ),
             MetricDefinition::new(
                 ids::SLO_BURN_RATE,
-                1,
+                // 2: the current burn of time-based budgets counts slices, not events.
+                2,
                 json!({"current_burn_window_seconds": self.current_burn_window.num_seconds()}),
             ),
             MetricDefinition::new(ids::SLO_ALERTS, 1, json!({"windows": self.alert_windows})),
@@ -114,6 +115,32 @@ pub struct SloReport {
     pub buckets: Vec<i64>,
 }
 
+/// Burn rate over the `window` ending at `now`, in the budget's own units: bad events for
+/// Occurrences, bad slices (or slice error ratios) for the time-based methods. A Timeslices
+/// budget that no slice consumes therefore shows no burn and no exhaustion, even when some
+/// events fail. The multi-window alerts stay on event ratios, as the SRE Workbook defines them.
+pub fn current_burn(
+    slo: &Slo,
+    samples: &[SloSample],
+    now: Timestamp,
+    window: Duration,
+) -> Option<f64> {
+    match slo.budgeting_method {
+        BudgetingMethod::Occurrences => burn_rate(samples, slo.target, now, window),
+        BudgetingMethod::Timeslices | BudgetingMethod::RatioTimeslices => {
+            let recent = Period::new(now - window, now);
+            let in_recent: Vec<SloSample> = samples
+                .iter()
+                .filter(|s| recent.contains(s.bucket_start))
+                .copied()
+                .collect();
+            consumption(slo, &in_recent, recent)
+                .error_ratio()
+                .map(|r| r / (1.0 - slo.target))
+        }
+    }
+}
+
 /// The window an SLO's budget covers at `now`.
 pub fn window_period(slo: &Slo, now: Timestamp, tz: Tz) -> Period {
     match slo.window {
@@ -164,7 +191,7 @@ pub fn slo_report(
     let raw = consumption(slo, &in_window(&sorted), window);
     let period_seconds = window.seconds();
     let budget_remaining = c.budget_remaining(slo.target);
-    let current_burn_rate = burn_rate(&adjusted, slo.target, now, params.current_burn_window);
+    let current_burn_rate = current_burn(slo, &adjusted, now, params.current_burn_window);
     let time_to_exhaustion_seconds = match (budget_remaining, current_burn_rate) {
         (Some(r), Some(b)) => time_to_exhaustion(r, b, period_seconds),
         _ => None,

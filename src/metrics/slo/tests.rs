@@ -176,6 +176,48 @@ fn timeslices_count_bad_slices() {
 }
 
 #[test]
+fn a_timeslices_budget_burns_and_exhausts_in_slices_not_events() {
+    let now = Utc
+        .with_ymd_and_hms(2024, 5, 10, 0, 0, 0)
+        .single()
+        .expect("t");
+    let mut s = slo(SloWindow::Rolling { days: 1 }, BudgetingMethod::Timeslices);
+    s.target = 0.9;
+    s.timeslice_seconds = Some(3600);
+    s.timeslice_target = Some(0.95);
+    // Every slice 98 % good: events fail (2 %), but no slice falls below 95 %.
+    let samples = hourly(now - Duration::hours(10), &[98.0; 10], 100.0);
+    let r = slo_report(
+        &s,
+        &samples,
+        &SloParams::default(),
+        now,
+        &Versions::default(),
+    );
+    assert!(close(r.budget_remaining, 1.0));
+    // Nothing consumes the budget, so nothing burns it and it never runs out; the event-based
+    // alert windows still see the 2 % (0.02 / 0.1 = 0.2).
+    assert!(close(r.current_burn_rate, 0.0));
+    assert_eq!(r.time_to_exhaustion_seconds, None);
+    assert!(close(r.alerts.windows[0].long_burn_rate, 0.2));
+    // The last hour's slice is bad: 1 bad slice of 1 / 0.1 = burn 10; 9 good of 10 slices so
+    // far leave 1 - 0.1 / 0.1 = 0 of the budget: exhausted.
+    let mut goods = [98.0; 10];
+    goods[9] = 90.0;
+    let samples = hourly(now - Duration::hours(10), &goods, 100.0);
+    let r = slo_report(
+        &s,
+        &samples,
+        &SloParams::default(),
+        now,
+        &Versions::default(),
+    );
+    assert!(close(r.current_burn_rate, 10.0));
+    assert!(close(r.budget_remaining, 0.0));
+    assert_eq!(r.time_to_exhaustion_seconds, Some(0.0));
+}
+
+#[test]
 fn alert_fires_only_when_both_windows_burn() {
     let now = Utc
         .with_ymd_and_hms(2024, 5, 10, 0, 0, 0)
