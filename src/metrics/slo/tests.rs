@@ -138,16 +138,22 @@ fn calendar_month_uses_the_full_period_denominator() {
     assert!(close(r.burn_down[28].ideal, 0.0));
 }
 
+/// 90 % over a day of hourly slices, each good at 95 % or more.
+fn hourly_timeslices() -> Slo {
+    let mut s = slo(SloWindow::Rolling { days: 1 }, BudgetingMethod::Timeslices);
+    s.target = 0.9;
+    s.timeslice_seconds = Some(3600);
+    s.timeslice_target = Some(0.95);
+    s
+}
+
 #[test]
 fn timeslices_count_bad_slices() {
     let now = Utc
         .with_ymd_and_hms(2024, 5, 10, 0, 0, 0)
         .single()
         .expect("t");
-    let mut s = slo(SloWindow::Rolling { days: 1 }, BudgetingMethod::Timeslices);
-    s.target = 0.9;
-    s.timeslice_seconds = Some(3600);
-    s.timeslice_target = Some(0.95);
+    let mut s = hourly_timeslices();
     // Ten hourly slices; two fall below 95 % good (90 and 94).
     let goods = [
         100.0, 90.0, 99.0, 94.0, 100.0, 100.0, 100.0, 96.0, 100.0, 95.0,
@@ -181,10 +187,7 @@ fn a_timeslices_budget_burns_and_exhausts_in_slices_not_events() {
         .with_ymd_and_hms(2024, 5, 10, 0, 0, 0)
         .single()
         .expect("t");
-    let mut s = slo(SloWindow::Rolling { days: 1 }, BudgetingMethod::Timeslices);
-    s.target = 0.9;
-    s.timeslice_seconds = Some(3600);
-    s.timeslice_target = Some(0.95);
+    let s = hourly_timeslices();
     // Every slice 98 % good: events fail (2 %), but no slice falls below 95 %.
     let samples = hourly(now - Duration::hours(10), &[98.0; 10], 100.0);
     let r = slo_report(

@@ -289,34 +289,27 @@ fn render_team_detail(f: &mut Frame, area: Rect, team: &TeamHealth, theme: Theme
     ]);
     // A narrow column keeps what the Overview is for (volumes, CI, SLO budgets) on short
     // lines; the stages and p90 are one key away on the Delivery pane.
-    let fact_lines: Vec<Line> = if right.width < 50 {
-        vec![
-            Line::from(vec![
-                Span::raw(format!("{} deploys", team.deployments)),
-                muted(format!(" on {} days", team.deploy_days).as_str()),
-            ]),
-            Line::from(vec![
-                Span::raw(format!("{} changes", team.changes)),
-                muted(" · "),
-                Span::raw(format!("{} failed", team.failed_deployments)),
-                muted(" · "),
-                Span::raw(format!("{} incidents", team.incidents)),
-            ]),
-            ci_line,
-        ]
+    let narrow_facts = right.width < 50;
+    let (deploys, failed) = if narrow_facts {
+        ("deploys", "failed")
     } else {
-        vec![
-            Line::from(vec![
-                Span::raw(format!("{} deployments", team.deployments)),
-                muted(format!(" on {} days", team.deploy_days).as_str()),
-            ]),
-            Line::from(vec![
-                Span::raw(format!("{} changes", team.changes)),
-                muted(" · "),
-                Span::raw(format!("{} failed deployments", team.failed_deployments)),
-                muted(" · "),
-                Span::raw(format!("{} incidents", team.incidents)),
-            ]),
+        ("deployments", "failed deployments")
+    };
+    let mut fact_lines: Vec<Line> = vec![
+        Line::from(vec![
+            Span::raw(format!("{} {deploys}", team.deployments)),
+            muted(format!(" on {} days", team.deploy_days).as_str()),
+        ]),
+        Line::from(vec![
+            Span::raw(format!("{} changes", team.changes)),
+            muted(" · "),
+            Span::raw(format!("{} {failed}", team.failed_deployments)),
+            muted(" · "),
+            Span::raw(format!("{} incidents", team.incidents)),
+        ]),
+    ];
+    if !narrow_facts {
+        fact_lines.extend([
             Line::from(muted("Lead time p50 by stage:")),
             Line::raw(format!(
                 "  coding {coding} · pickup {pickup} · review {review} · deploy {deploy}"
@@ -329,9 +322,9 @@ fn render_team_detail(f: &mut Frame, area: Rect, team: &TeamHealth, theme: Theme
                 muted(" · Rework "),
                 Span::raw(fmt_pct(team.rework_rate)),
             ]),
-            ci_line,
-        ]
-    };
+        ]);
+    }
+    fact_lines.push(ci_line);
     let mut lines = fact_lines;
     lines.push(Line::raw(""));
     lines.push(Line::styled("SLO error budgets", theme.muted()));
