@@ -620,18 +620,13 @@ fn the_palette_lists_actions_with_keys_and_runs_commands_with_arguments() {
     press(&mut app, &loader, code(KeyCode::Enter));
     assert_eq!(app.pane, PaneId::Incidents);
 
-    // Nothing matching: a toast says so and the palette stays open for an edit.
+    // Nothing matching: the palette stays open for an edit and says why, in the palette.
     press(&mut app, &loader, key(':'));
     typed(&mut app, &loader, "team nosuch");
     press(&mut app, &loader, code(KeyCode::Enter));
-    assert!(app.palette.is_some());
-    assert!(
-        toast_texts(&app)
-            .iter()
-            .any(|t| t.contains("no team matches")),
-        "{:?}",
-        toast_texts(&app)
-    );
+    let why = app.palette.as_ref().and_then(|p| p.error.clone());
+    assert!(why.is_some_and(|w| w.contains("no team matches")));
+    assert!(screen(&app, 80, 24).contains("✗ no team matches"));
     press(&mut app, &loader, code(KeyCode::Esc));
     assert!(app.palette.is_none());
 }
@@ -990,4 +985,125 @@ fn the_overview_shows_its_first_screen_of_teams_before_the_rest() {
     let s = screen(&app, 120, 40);
     assert!(s.contains("4 teams ·") && s.contains("deployments"), "{s}");
     assert!(s.contains("search "), "{s}");
+}
+
+/// The change failure rate's rows say which deployments failed and why (the incident or the
+/// rollback behind each), and rows name themselves as their tools do (`#42` for a pull request).
+#[test]
+fn the_change_failure_rate_explain_marks_failed_deployments() {
+    let (mut app, loader) = loaded_app();
+    press(&mut app, &loader, key('2'));
+    let cfr = app
+        .delivery
+        .data
+        .as_ref()
+        .unwrap()
+        .metrics
+        .iter()
+        .position(|m| m.name == "Change failure rate")
+        .unwrap();
+    for _ in 0..cfr {
+        press(&mut app, &loader, key('j'));
+    }
+    press(&mut app, &loader, code(KeyCode::Enter));
+    let view = app.delivery.explain.as_ref().unwrap();
+    let data = view.data.as_ref().expect("rows loaded");
+    let basis = &app.delivery.data.as_ref().unwrap().metrics[cfr].basis;
+    let failed: Vec<_> = data.rows.iter().filter(|r| r.failed).collect();
+    assert!(!failed.is_empty());
+    assert!(
+        basis.starts_with(&format!("{} of ", failed.len())),
+        "every failed deployment of `{basis}` is marked"
+    );
+    assert!(failed.iter().all(|r| r.table == "deployments"));
+    let incident_refs: Vec<&str> = data
+        .rows
+        .iter()
+        .filter(|r| r.table == "incidents")
+        .map(|r| r.reference.as_str())
+        .collect();
+    for r in &failed {
+        let note = r.note.as_deref().expect("a failed deployment says why");
+        // Each incident a note names is listed with a note pointing back.
+        for cause in note.split(", ") {
+            if let Some(key) = cause.strip_prefix("incident ") {
+                assert!(incident_refs.contains(&key), "{key} is listed");
+            } else {
+                assert!(cause.starts_with("rollback ") || cause.starts_with("hotfix "));
+            }
+        }
+    }
+    assert!(
+        data.rows
+            .iter()
+            .filter(|r| r.table == "incidents")
+            .all(|r| r.note.as_deref().is_some_and(|n| n.starts_with("made "))),
+        "the incidents listed are the ones that made a deployment fail"
+    );
+    assert!(data.rows.iter().all(|r| r.reference == r.external_id));
+    for (w, h) in [(120, 40), (80, 24)] {
+        press(&mut app, &loader, key('/'));
+        typed(&mut app, &loader, "failed");
+        press(&mut app, &loader, code(KeyCode::Enter));
+        let s = screen(&app, w, h);
+        assert!(s.contains("✗ deploy"), "{s}");
+        assert!(s.contains("failed deployments"), "{s}");
+        assert!(s.contains("/failed lists them"), "{s}");
+        press(&mut app, &loader, code(KeyCode::Esc));
+    }
+
+    // The lead time lists changes by their pull request numbers.
+    press(&mut app, &loader, code(KeyCode::Esc));
+    press(&mut app, &loader, key('g'));
+    press(&mut app, &loader, key('j'));
+    press(&mut app, &loader, code(KeyCode::Enter));
+    let data = app
+        .delivery
+        .explain
+        .as_ref()
+        .unwrap()
+        .data
+        .as_ref()
+        .unwrap();
+    let changes: Vec<_> = data.rows.iter().filter(|r| r.table == "changes").collect();
+    assert!(!changes.is_empty());
+    for c in changes {
+        let url = c.url.as_deref().unwrap();
+        assert!(
+            url.ends_with(&format!("/pull/{}", &c.reference[1..])),
+            "{url}"
+        );
+    }
+}
+
+/// Lead times of minutes chart in minutes: in hours they would all sit on the 0 line.
+#[test]
+fn the_lead_time_chart_picks_a_unit_that_fits_the_values() {
+    use plumb::tui::data_delivery::{DeliveryData, DeliveryWeek};
+    let week = |d: u32, minutes: f64| DeliveryWeek {
+        week_start: chrono::NaiveDate::from_ymd_opt(2026, 10, d).unwrap(),
+        deployments: 10,
+        lead_time_p50: Some(minutes * 60.0),
+        change_failure_rate: Some(0.1),
+    };
+    let mut app = App::new(Keymap::default(), Some(anchor())).with_panes(vec![PaneId::Delivery]);
+    for (minutes, unit, peak) in [
+        ([20.0, 45.0, 95.0], "(min)", "95"),
+        ([120.0, 600.0, 1500.0], "(h)", "25"),
+    ] {
+        app.delivery.accept(DeliveryData {
+            weeks: vec![
+                week(5, minutes[0]),
+                week(12, minutes[1]),
+                week(19, minutes[2]),
+            ],
+            ..DeliveryData::default()
+        });
+        let s = screen(&app, 120, 40);
+        assert!(s.contains(&format!("Lead time p50 {unit}")), "{s}");
+        assert!(
+            s.contains(&format!("│{peak} ")),
+            "the axis tops at {peak}:\n{s}"
+        );
+    }
 }

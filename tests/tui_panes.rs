@@ -495,3 +495,70 @@ fn planning_query_timings() {
         answer(&mut app, &loader, &req);
     }
 }
+
+/// A key result reads from its start value through now to its target, so progress (which is
+/// measured from the start) can be checked by eye, at both sizes.
+#[test]
+fn key_results_show_their_start_value() {
+    let (mut app, loader) = loaded_app();
+    go_to(&mut app, &loader, PaneId::Alignment);
+    let data = app.alignment.data.as_ref().unwrap();
+    let first = data.objectives[0]
+        .key_results
+        .iter()
+        .find(|k| k.key_result.baseline.is_some() && k.current.is_some())
+        .expect("a key result with a baseline");
+    let kr = &first.key_result;
+    let shown = |v: f64| {
+        if v.abs() >= 100.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.1}")
+        }
+    };
+    let expected = format!(
+        "{} → {} / {}",
+        shown(kr.baseline.unwrap()),
+        shown(first.current.unwrap()),
+        shown(kr.target)
+    );
+    for (w, h) in [(120, 40), (80, 24)] {
+        let s = screen(&app, w, h);
+        assert!(s.contains("Start → now / target"), "{s}");
+        assert!(s.contains(&expected), "{expected} at {w}x{h}:\n{s}");
+    }
+}
+
+/// Load time of Delivery's explain of the change failure rate, the longest list with the most
+/// notes (run with `--release -- --ignored --nocapture`).
+#[test]
+#[ignore = "a measurement, not a check: run it in release"]
+fn delivery_explain_timing() {
+    let (mut app, loader) = loaded_app();
+    go_to(&mut app, &loader, PaneId::Delivery);
+    let cfr = app
+        .delivery
+        .data
+        .as_ref()
+        .unwrap()
+        .metrics
+        .iter()
+        .position(|m| m.name == "Change failure rate")
+        .unwrap();
+    for _ in 0..cfr {
+        press(&mut app, &loader, key('j'));
+    }
+    let effects = app.update(code(KeyCode::Enter));
+    let Some(Effect::Load(req)) = effects.first().cloned() else {
+        panic!("explain loads");
+    };
+    let rounds = 5;
+    let t = std::time::Instant::now();
+    for _ in 0..rounds {
+        loader.load_now(&req).unwrap();
+    }
+    println!(
+        "change failure rate explain: {:.1} ms per load",
+        t.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds)
+    );
+}

@@ -87,3 +87,38 @@ fn the_owning_team_and_unowned_services_keep_the_service() {
     app.update(key(KeyCode::Enter));
     assert_eq!(app.service.as_deref(), Some("shared-cache"));
 }
+
+/// `:range` reads its argument as the CLI reads a span (days or weeks), to one of the ranges
+/// `[` and `]` step through; any other span keeps the palette open and says why, in it.
+#[test]
+fn the_palette_range_command_reads_days_and_weeks() {
+    let mut app = app_on_ledger();
+    for (text, days) in [("range 1w", 7), ("range 180d", 180), ("range 30", 30)] {
+        app.update(key(KeyCode::Char(':')));
+        typed(&mut app, text);
+        let effects = app.update(key(KeyCode::Enter));
+        assert!(app.palette.is_none(), "{text} runs and closes the palette");
+        assert_eq!(app.range_days(), days, "{text}");
+        assert!(
+            requested_service(&effects).is_some(),
+            "{text} reloads the pane"
+        );
+    }
+    app.update(key(KeyCode::Char(':')));
+    typed(&mut app, "range 14d");
+    let effects = app.update(key(KeyCode::Enter));
+    assert!(effects.is_empty());
+    assert_eq!(app.range_days(), 30, "unchanged");
+    let why = app
+        .palette
+        .as_ref()
+        .and_then(|p| p.error.clone())
+        .expect("the palette stays open with the reason");
+    assert!(
+        why.contains("no 14-day range") && why.contains("7d, 30d"),
+        "{why}"
+    );
+    assert!(app.toasts.is_empty(), "said once, in the palette");
+    app.update(key(KeyCode::Backspace));
+    assert_eq!(app.palette.as_ref().and_then(|p| p.error.clone()), None);
+}

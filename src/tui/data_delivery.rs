@@ -1,15 +1,18 @@
 //! Delivery data: the DORA report of the scope over weeks, per service, and the rows behind
 //! any of its numbers ("explain"), with the definition and version that produced it.
 
+mod explain;
+
+pub use explain::{ExplainData, ExplainQuery, ExplainRow};
+
 use super::data::{DataRequest, Shared};
-use crate::metrics::dora::{self, Band, DoraInputs, DoraReport};
+use crate::metrics::dora::{self, Band, DoraInputs, DoraReport, FailureCause};
 use crate::metrics::{DefinitionRef, Explain};
-use crate::model::{Filter, Origin, Timestamp};
+use crate::model::Timestamp;
 use crate::store::Store;
-use crate::store::inputs::CHAIN_MARGIN;
 use chrono::NaiveDate;
 use color_eyre::eyre::Result;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// How a metric's value reads.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,37 +71,9 @@ pub struct DeliveryData {
     pub metrics: Vec<MetricRow>,
     pub stages: Vec<Stage>,
     pub services: Vec<ServiceRow>,
-}
-
-/// The rows to list for one number.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExplainQuery {
-    pub title: String,
-    pub definitions: Vec<DefinitionRef>,
-    pub explain: Explain,
-}
-
-/// One store row behind a number, with its provenance.
-#[derive(Debug, Clone)]
-pub struct ExplainRow {
-    pub table: &'static str,
-    pub id: i64,
-    pub at: Option<Timestamp>,
-    pub what: String,
-    pub source: String,
-    pub external_id: String,
-    pub url: Option<String>,
-    pub origin: Option<Origin>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ExplainData {
-    pub title: String,
-    pub definitions: Vec<DefinitionRef>,
-    /// Newest first.
-    pub rows: Vec<ExplainRow>,
-    /// Rows looked at and left out by the definition (with a reason in `plumb report --explain`).
-    pub excluded: usize,
+    /// Why each failed production deployment of the scope failed (store id → causes), so that
+    /// an explain list can mark them.
+    pub failures: HashMap<i64, Vec<FailureCause>>,
 }
 
 fn metric_rows(r: &DoraReport) -> Vec<MetricRow> {
@@ -234,80 +209,13 @@ impl Shared {
             .collect(),
             metrics: metric_rows(&report),
             services: rows,
+            failures: report
+                .outcomes
+                .iter()
+                .filter(|o| o.failed())
+                .map(|o| (o.deployment_id, o.causes.clone()))
+                .collect(),
         })
-    }
-
-    /// The deployments, changes and incidents of `q`, with provenance, newest first.
-    pub(super) fn explain(
-        &self,
-        store: &Store,
-        req: &DataRequest,
-        q: &ExplainQuery,
-    ) -> Result<ExplainData> {
-        let (tz, _) = self.scope(req.team.as_deref());
-        let window = self.config.dora_params(&self.ownership, tz).incident_window;
-        let margin = CHAIN_MARGIN.max(window).num_seconds();
-        let filter = req.filter();
-        let mut rows = Vec::new();
-        let wanted: HashSet<i64> = q.explain.deployments.iter().copied().collect();
-        if !wanted.is_empty() {
-            let prov = store.provenance_many("deployments", &q.explain.deployments)?;
-            for d in store.deployments(&filter, margin)? {
-                if !wanted.contains(&d.id) {
-                    continue;
-                }
-                let what = format!("{} → {} ({})", d.service, d.environment, d.kind.as_str());
-                rows.push(row("deployments", d.id, Some(d.finished_at), what, &prov));
-            }
-        }
-        if !q.explain.changes.is_empty() {
-            let prov = store.provenance_many("changes", &q.explain.changes)?;
-            for c in store.changes_by_ids(&q.explain.changes)? {
-                let what = format!("{}: {}", c.repo, c.title.as_deref().unwrap_or("(untitled)"));
-                rows.push(row("changes", c.id, c.merged_at, what, &prov));
-            }
-        }
-        let wanted: HashSet<i64> = q.explain.incidents.iter().copied().collect();
-        if !wanted.is_empty() {
-            let prov = store.provenance_many("incidents", &q.explain.incidents)?;
-            let scope = Filter {
-                until: Some(req.until + window),
-                ..filter
-            };
-            for i in store.incidents(&scope, margin)? {
-                if wanted.contains(&i.id) {
-                    let what = format!("{} {}", i.severity.as_str(), i.title);
-                    rows.push(row("incidents", i.id, Some(i.created_at), what, &prov));
-                }
-            }
-        }
-        rows.sort_by(|a, b| b.at.cmp(&a.at).then(a.id.cmp(&b.id)));
-        Ok(ExplainData {
-            title: q.title.clone(),
-            definitions: q.definitions.clone(),
-            rows,
-            excluded: q.explain.excluded.len(),
-        })
-    }
-}
-
-fn row(
-    table: &'static str,
-    id: i64,
-    at: Option<Timestamp>,
-    what: String,
-    prov: &std::collections::HashMap<i64, crate::model::Provenance>,
-) -> ExplainRow {
-    let p = prov.get(&id);
-    ExplainRow {
-        table,
-        id,
-        at,
-        what,
-        source: p.map_or_else(|| "–".into(), |p| p.source.clone()),
-        external_id: p.map_or_else(|| "–".into(), |p| p.external_id.clone()),
-        url: p.and_then(|p| p.url.clone()),
-        origin: p.map(|p| p.origin),
     }
 }
 
@@ -393,6 +301,7 @@ mod tests {
     use crate::demo::{DemoOptions, Scale};
     use crate::metrics::Versions;
     use crate::metrics::dora::DoraParams;
+    use crate::model::Filter;
     use chrono::{Duration, TimeZone, Utc};
 
     /// The per-service rows come from one load split in memory; each must equal the report of

@@ -1,7 +1,9 @@
 //! The `:` command palette: every action valid now (with its key, so the palette also teaches
 //! the keys), the panes, and commands with an argument (`team payments`, `service all`,
-//! `range 30d`), narrowed fuzzily as you type; Enter runs the highlighted one.
+//! `range 30d`), narrowed fuzzily as you type; Enter runs the highlighted one. A command that
+//! cannot run leaves the palette open with the reason in it, until the next edit.
 
+use super::app::RANGES;
 use super::fuzzy;
 use super::keymap::Action;
 use super::picker::{PopupKey, edit_popup, render_popup};
@@ -10,7 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Row, Table, TableState};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Wrap};
 
 /// What running an entry does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +41,8 @@ pub enum PaletteOutcome {
     Open,
     Cancel,
     Run(Command),
-    /// Enter with nothing matching: why, for a toast.
+    /// Enter with nothing matching: why. The palette itself now keeps the reason on show
+    /// ([`Palette::error`]) and answers [`PaletteOutcome::Open`]; this is never returned.
     NoMatch(String),
 }
 
@@ -48,6 +51,8 @@ pub struct Palette {
     pub input: String,
     /// Index into [`Palette::matches`].
     pub selected: usize,
+    /// Why the last Enter ran nothing, shown in the palette until the input changes.
+    pub error: Option<String>,
     entries: Vec<Entry>,
 }
 
@@ -56,6 +61,7 @@ impl Palette {
         Palette {
             input: String::new(),
             selected: 0,
+            error: None,
             entries,
         }
     }
@@ -79,25 +85,42 @@ impl Palette {
             _ => key,
         };
         let len = self.matches().len();
+        let before = self.input.clone();
         match edit_popup(key, &mut self.input, &mut self.selected, len) {
             PopupKey::Cancel => PaletteOutcome::Cancel,
-            PopupKey::Enter => self.enter(),
-            PopupKey::Edited => PaletteOutcome::Open,
+            PopupKey::Enter => match self.enter() {
+                Ok(command) => PaletteOutcome::Run(command),
+                Err(why) => {
+                    self.error = Some(why);
+                    PaletteOutcome::Open
+                }
+            },
+            PopupKey::Edited => {
+                if self.input != before {
+                    self.error = None;
+                }
+                PaletteOutcome::Open
+            }
         }
     }
 
-    fn enter(&self) -> PaletteOutcome {
-        // A typed command with an argument that names a choice exactly wins over fuzzy order.
+    fn enter(&self) -> Result<Command, String> {
         let typed = self.input.trim().to_lowercase();
+        // A range is read as the CLI reads a span, never fuzzily: `range 3d` must not run the
+        // nearest-looking `range 30d`.
+        if let Some(arg) = typed.strip_prefix("range ") {
+            return range_command(arg.trim());
+        }
+        // A typed command with an argument that names a choice exactly wins over fuzzy order.
         if let Some(e) = self
             .entries
             .iter()
             .find(|e| e.label.to_lowercase() == typed)
         {
-            return PaletteOutcome::Run(e.command.clone());
+            return Ok(e.command.clone());
         }
         if let Some(e) = self.matches().get(self.selected) {
-            return PaletteOutcome::Run(e.command.clone());
+            return Ok(e.command.clone());
         }
         let word = typed.split_whitespace().next().unwrap_or("");
         let choices: Vec<&str> = self
@@ -105,8 +128,8 @@ impl Palette {
             .iter()
             .filter_map(|e| e.label.strip_prefix(word)?.strip_prefix(' '))
             .collect();
-        PaletteOutcome::NoMatch(match (word, choices.is_empty()) {
-            ("team" | "service" | "range", false) => {
+        Err(match (word, choices.is_empty()) {
+            ("team" | "service", false) => {
                 format!("no {word} matches `{}`; try {}", self.input.trim(), {
                     let shown: Vec<&str> = choices.iter().take(6).copied().collect();
                     shown.join(", ")
@@ -119,11 +142,20 @@ impl Palette {
         })
     }
 
-    /// Draws the palette near the top of `body`.
+    /// Draws the palette near the top of `body`, with the reason the last command did not run
+    /// under the list.
     pub fn render(&self, f: &mut Frame, body: Rect, theme: Theme) {
         let matches = self.matches();
         let width = 64.min(body.width);
-        let height = (matches.len() as u16 + 3).clamp(5, 18).min(body.height);
+        let error = self.error.as_ref().map(|e| {
+            let text = format!("✗ {e}");
+            let lines = wrapped_lines(&text, usize::from(width.saturating_sub(2)));
+            (text, lines.clamp(1, 4) as u16)
+        });
+        let error_height = error.as_ref().map_or(0, |(_, n)| n + 1);
+        let height = (matches.len() as u16 + 3 + error_height)
+            .clamp(5 + error_height, 18 + error_height)
+            .min(body.height);
         let area = Rect {
             x: body.x + (body.width - width) / 2,
             y: body.y + body.height.saturating_sub(height) / 4,
@@ -131,10 +163,39 @@ impl Palette {
             height,
         };
         let title = " commands · Enter runs · Esc closes ".to_string();
-        let empty = matches.is_empty().then(|| "no command matches".to_string());
-        let Some(list_area) = render_popup(f, area, (title, ":", &self.input), empty, theme) else {
+        // With a reason on show, it says more than "no command matches" would.
+        let empty = matches.is_empty().then(|| match error {
+            Some(_) => String::new(),
+            None => "no command matches".to_string(),
+        });
+        let Some(mut list_area) = render_popup(f, area, (title, ":", &self.input), empty, theme)
+        else {
+            if let Some((text, _)) = &error {
+                // Nothing matches: the popup wrote that under the input; the reason goes below.
+                let inner = Block::bordered().inner(area);
+                let below = Rect {
+                    y: inner.y + 2,
+                    height: inner.height.saturating_sub(2),
+                    ..inner
+                };
+                render_error(f, below, text, theme);
+            }
             return;
         };
+        if let Some((text, lines)) = &error {
+            let keep = list_area.height.saturating_sub(lines + 1);
+            render_error(
+                f,
+                Rect {
+                    y: list_area.y + keep + 1,
+                    height: list_area.height.saturating_sub(keep + 1),
+                    ..list_area
+                },
+                text,
+                theme,
+            );
+            list_area.height = keep;
+        }
         let rows = matches.iter().map(|e| {
             Row::new(vec![
                 Line::styled(e.label.clone(), theme.base()),
@@ -149,6 +210,67 @@ impl Palette {
             list_area,
             &mut TableState::default().with_selected(Some(self.selected)),
         );
+    }
+}
+
+/// How many lines `text` takes wrapped at word boundaries in `width` columns.
+fn wrapped_lines(text: &str, width: usize) -> usize {
+    let width = width.max(1);
+    let (mut lines, mut column) = (1, 0);
+    for word in text.split(' ') {
+        let w = word.chars().count();
+        if column > 0 && column + 1 + w > width {
+            lines += 1;
+            column = w;
+        } else {
+            column += w + usize::from(column > 0);
+        }
+    }
+    lines
+}
+
+fn render_error(f: &mut Frame, area: Rect, text: &str, theme: Theme) {
+    f.render_widget(
+        Paragraph::new(Line::styled(text.to_string(), theme.breach())).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+/// `range 14d`, `range 2w` or `range 30` (days), read as the CLI reads a `--since` span, to one
+/// of the ranges the `[` and `]` keys step through.
+fn range_command(arg: &str) -> Result<Command, String> {
+    let ranges = || {
+        RANGES
+            .iter()
+            .map(|d| format!("{d}d"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let split = arg.find(|c: char| !c.is_ascii_digit()).unwrap_or(arg.len());
+    let (number, unit) = arg.split_at(split);
+    let n: i64 = number.parse().map_err(|_| {
+        format!(
+            "`range {arg}` is not a range; write a number of days or weeks such as 30d or 4w \
+             (the ranges are {})",
+            ranges()
+        )
+    })?;
+    let days = match unit {
+        "" | "d" => n,
+        "w" => n.saturating_mul(7),
+        _ => {
+            return Err(format!(
+                "`range {arg}`: unknown unit `{unit}`; use d or w (30d, 4w)"
+            ));
+        }
+    };
+    match RANGES.iter().position(|d| *d == days) {
+        Some(i) => Ok(Command::Range(i)),
+        None => Err(format!(
+            "no {days}-day range: the panes show the last {} ([ and ] step through \
+             them); plumb report --since {days}d reports on any span",
+            ranges()
+        )),
     }
 }
 
@@ -201,16 +323,11 @@ pub fn entries_for(app: &super::app::App) -> Vec<Entry> {
     };
     entries.extend(scoped("team", &app.teams, Command::Team));
     entries.extend(scoped("service", &app.service_choices(), Command::Service));
-    entries.extend(
-        super::app::RANGES
-            .iter()
-            .enumerate()
-            .map(|(i, days)| Entry {
-                label: format!("range {days}d"),
-                key: String::new(),
-                command: Command::Range(i),
-            }),
-    );
+    entries.extend(RANGES.iter().enumerate().map(|(i, days)| Entry {
+        label: format!("range {days}d"),
+        key: String::new(),
+        command: Command::Range(i),
+    }));
     entries
 }
 
@@ -284,22 +401,100 @@ mod tests {
     }
 
     #[test]
-    fn nothing_matching_explains_and_lists_the_choices() {
+    fn nothing_matching_stays_open_with_the_reason_until_an_edit() {
         let mut p = palette();
         typed(&mut p, "team nosuch");
-        let PaletteOutcome::NoMatch(why) = p.handle(press(KeyCode::Enter)) else {
-            panic!("nothing matches");
-        };
+        assert_eq!(p.handle(press(KeyCode::Enter)), PaletteOutcome::Open);
+        let why = p.error.clone().expect("the reason is kept");
         assert!(
             why.contains("payments") && why.contains("platform"),
             "{why}"
         );
+        p.handle(press(KeyCode::Down));
+        assert!(p.error.is_some(), "moving the cursor keeps the reason");
+        p.handle(press(KeyCode::Backspace));
+        assert_eq!(p.error, None, "editing clears it");
         let mut p = palette();
         typed(&mut p, "zzz");
-        assert!(matches!(
-            p.handle(press(KeyCode::Enter)),
-            PaletteOutcome::NoMatch(w) if w.contains("no command")
-        ));
+        assert_eq!(p.handle(press(KeyCode::Enter)), PaletteOutcome::Open);
+        assert!(p.error.as_deref().is_some_and(|w| w.contains("no command")));
         assert_eq!(p.handle(press(KeyCode::Esc)), PaletteOutcome::Cancel);
+    }
+
+    #[test]
+    fn ranges_are_read_as_spans_in_days_or_weeks() {
+        let run = |text: &str| {
+            let mut p = palette();
+            typed(&mut p, text);
+            (p.handle(press(KeyCode::Enter)), p.error)
+        };
+        let index = |days: i64| RANGES.iter().position(|d| *d == days).unwrap();
+        for (text, days) in [
+            ("range 30d", 30),
+            ("range 30", 30),
+            ("range 1w", 7),
+            ("RANGE 7D", 7),
+            ("range  90d ", 90),
+        ] {
+            assert_eq!(
+                run(text).0,
+                PaletteOutcome::Run(Command::Range(index(days))),
+                "{text}"
+            );
+        }
+        let (outcome, why) = run("range 3d");
+        assert_eq!(outcome, PaletteOutcome::Open, "not the fuzzy `range 30d`");
+        let why = why.unwrap();
+        assert!(
+            why.contains("no 3-day range") && why.contains("180d"),
+            "{why}"
+        );
+        let (_, why) = run("range 2w");
+        assert!(why.unwrap().contains("--since 14d"));
+        let (_, why) = run("range 3x");
+        assert!(why.unwrap().contains("unknown unit `x`"));
+        let (_, why) = run("range soon");
+        assert!(why.unwrap().contains("is not a range"));
+    }
+
+    #[test]
+    fn reasons_wrap_at_words() {
+        assert_eq!(wrapped_lines("abc def", 7), 1);
+        assert_eq!(wrapped_lines("abc def", 6), 2);
+        assert_eq!(wrapped_lines("abcd efgh ijkl", 9), 2);
+        assert_eq!(wrapped_lines("", 5), 1);
+    }
+
+    #[test]
+    fn the_reason_shows_in_the_palette() {
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        let theme = Theme {
+            variant: crate::tui::theme::Variant::Dark,
+        };
+        for text in ["range 3d", "zzz"] {
+            let mut p = palette();
+            typed(&mut p, text);
+            p.handle(press(KeyCode::Enter));
+            let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+            term.draw(|f| p.render(f, Rect::new(0, 1, 80, 22), theme))
+                .unwrap();
+            let buf = term.backend().buffer();
+            let screen: String = (0..24)
+                .map(|y| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let first = p
+                .error
+                .as_deref()
+                .unwrap()
+                .split(' ')
+                .take(3)
+                .collect::<Vec<_>>();
+            assert!(
+                screen.contains(&format!("✗ {}", first.join(" "))),
+                "{screen}"
+            );
+        }
     }
 }

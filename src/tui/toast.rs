@@ -70,10 +70,18 @@ impl Toasts {
         self.items.iter()
     }
 
-    /// Draws the toasts at the bottom right of `body`, newest lowest.
+    /// Draws the toasts at the bottom right of `body`, newest lowest, inside the border every
+    /// pane draws around `body`: a toast covers some of the pane's last rows, never its frame
+    /// (nor the footer below it).
     pub fn render(&self, f: &mut Frame, body: Rect, theme: Theme) {
-        let width = 52.min(body.width);
-        let mut bottom = body.y + body.height;
+        let inside = Rect {
+            x: body.x + 1,
+            y: body.y + 1,
+            width: body.width.saturating_sub(2),
+            height: body.height.saturating_sub(2),
+        };
+        let width = 52.min(inside.width);
+        let mut bottom = inside.y + inside.height;
         for toast in self.items.iter().rev() {
             let (glyph, style) = match toast.level {
                 Level::Info => ("✓", theme.ok()),
@@ -84,12 +92,12 @@ impl Toasts {
             let chars = toast.text.chars().count() + 2;
             let lines = chars.div_ceil(inner_width).clamp(1, 4) as u16;
             let height = lines + 2;
-            if bottom < body.y + height {
+            if bottom < inside.y + height {
                 break;
             }
             bottom -= height;
             let area = Rect {
-                x: body.x + body.width - width,
+                x: inside.x + inside.width - width,
                 y: bottom,
                 width,
                 height,
@@ -140,5 +148,35 @@ mod tests {
         }
         let texts: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
         assert_eq!(texts, ["b", "c", "d"]);
+    }
+
+    #[test]
+    fn toasts_sit_inside_the_pane_border() {
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        let theme = Theme {
+            variant: crate::tui::theme::Variant::Dark,
+        };
+        let mut t = Toasts::default();
+        t.push(Level::Error, "github: sync failed: 401 Unauthorized");
+        t.push(Level::Info, "copied the link");
+        let mut term = Terminal::new(TestBackend::new(80, 22)).unwrap();
+        term.draw(|f| {
+            let body = Rect::new(0, 1, 80, 20);
+            f.render_widget(Block::bordered(), body);
+            t.render(f, body, theme);
+        })
+        .unwrap();
+        let buf = term.backend().buffer();
+        let row = |y: u16| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>();
+        assert!(row(0).trim().is_empty(), "the header row is untouched");
+        assert!(row(21).trim().is_empty(), "the footer row is untouched");
+        assert_eq!(row(20), format!("└{}┘", "─".repeat(78)), "bottom border");
+        for y in 2..20 {
+            assert_eq!(buf[(79, y)].symbol(), "│", "right border at row {y}");
+        }
+        let screen: String = (0..22).map(row).collect::<Vec<_>>().join("\n");
+        assert!(screen.contains("copied the link"), "{screen}");
+        assert!(screen.contains("401 Unauthorized"), "{screen}");
     }
 }

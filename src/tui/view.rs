@@ -53,7 +53,6 @@ pub fn render(f: &mut Frame, app: &App, theme: Theme, ctx: &Context) {
     }
     record_rows(f, body, app);
     render_footer(f, footer, app, theme);
-    app.toasts.render(f, body, theme);
     if let Some(picker) = &app.picker {
         picker.render(f, body, theme);
     }
@@ -63,6 +62,8 @@ pub fn render(f: &mut Frame, app: &App, theme: Theme, ctx: &Context) {
     if app.help_open {
         render_help(f, body, app, theme);
     }
+    // Last, so that a notice about what a popup just did is not hidden under the popup.
+    app.toasts.render(f, body, theme);
 }
 
 /// Notes where the pane drew its selection marker, so a mouse click on another row can be

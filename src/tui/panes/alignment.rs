@@ -128,20 +128,22 @@ fn kr_cells<'a>(k: &KeyResultRow, wide: bool, theme: Theme) -> Vec<Cell<'a>> {
     let mut cells = vec![
         Cell::from(format!(
             "  {}",
-            truncate(&kr.title, if wide { 40 } else { 26 })
+            truncate(&kr.title, if wide { 36 } else { 34 })
         )),
         Cell::from(format!(
-            "{} → {} {}",
+            "{} → {} / {} {}",
+            value(kr.baseline),
             value(k.current),
             value(Some(kr.target)),
-            truncate(unit, 10)
+            truncate(unit, if wide { 10 } else { 6 })
         )),
+        // Narrow: the percentage says what the bar would, in the columns the start value needs.
         Cell::from(Span::styled(
-            format!(
-                "{glyph} {} {}",
-                bar(k.progress, if wide { 10 } else { 5 }),
-                fmt_pct(k.progress)
-            ),
+            if wide {
+                format!("{glyph} {} {}", bar(k.progress, 10), fmt_pct(k.progress))
+            } else {
+                format!("{glyph} {}", fmt_pct(k.progress))
+            },
             style,
         )),
     ];
@@ -175,14 +177,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             let o = &data.objectives[i].objective;
             let mut cells = vec![
                 Cell::from(Span::styled(
-                    truncate(&o.title, if wide { 42 } else { 28 }),
+                    truncate(&o.title, if wide { 38 } else { 36 }),
                     theme.title(),
                 )),
                 Cell::from(format!(
                     "{} · {}",
                     truncate(
                         o.team.as_deref().unwrap_or("all"),
-                        if wide { 20 } else { 12 }
+                        if wide { 20 } else { 16 }
                     ),
                     o.period
                 )),
@@ -198,15 +200,17 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         }
     };
     let mut widths = vec![
-        Constraint::Min(if wide { 44 } else { 30 }),
-        Constraint::Length(if wide { 28 } else { 22 }),
-        Constraint::Length(if wide { 20 } else { 18 }),
+        Constraint::Min(if wide { 38 } else { 30 }),
+        Constraint::Length(if wide { 30 } else { 27 }),
+        Constraint::Length(if wide { 19 } else { 9 }),
     ];
+    let mut header = vec!["Objective · key result", "Start → now / target", "Progress"];
     if wide {
-        widths.push(Constraint::Length(26));
+        widths.push(Constraint::Length(25));
+        header.push("Source");
     }
     let total = state.lines().len();
-    let table = ListTable::new("Objectives and key results", total, widths);
+    let table = ListTable::new("Objectives and key results", total, widths).header(header, theme);
     state.list.render_list(f, list, &visible, row, table, theme);
     render_milestones(f, roadmap, data, wide, theme);
 }

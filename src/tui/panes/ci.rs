@@ -2,7 +2,7 @@
 //! reliable workflows (with their flaky re-runs).
 
 use super::list::ListState;
-use super::units::{fmt_pct, fmt_secs};
+use super::units::{chart_unit, fmt_pct, fmt_secs, pct_bar, truncate};
 use super::{Outcome, list_title};
 use crate::metrics::ci::WorkflowStats;
 use crate::tui::app::App;
@@ -94,10 +94,15 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts);
     let n = usize::from(left.width.saturating_sub(2) / 2).max(1);
     let weeks = &data.weeks[data.weeks.len().saturating_sub(n)..];
+    let peak_seconds = weeks
+        .iter()
+        .filter_map(|w| w.duration_p50)
+        .fold(0.0_f64, f64::max);
+    let (per_unit, unit) = chart_unit(peak_seconds);
     let points: Vec<(f64, f64)> = weeks
         .iter()
         .enumerate()
-        .filter_map(|(i, w)| w.duration_p50.map(|s| (i as f64, s / 60.0)))
+        .filter_map(|(i, w)| w.duration_p50.map(|s| (i as f64, s / per_unit)))
         .collect();
     let peak = points.iter().map(|p| p.1).fold(1.0_f64, f64::max);
     f.render_widget(
@@ -108,7 +113,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
                 .style(theme.accent())
                 .data(&points),
         ])
-        .block(Block::bordered().title(" Duration p50 / week (min) "))
+        .block(Block::bordered().title(format!(" Duration p50 / week ({unit}) ")))
         .x_axis(
             Axis::default()
                 .bounds([0.0, weeks.len().saturating_sub(1).max(1) as f64])
@@ -136,7 +141,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let weeks = &data.weeks[data.weeks.len().saturating_sub(n)..];
     let bars: Vec<(&str, u64)> = weeks
         .iter()
-        .map(|w| ("", w.success_rate.map_or(0, |r| (r * 100.0).round() as u64)))
+        .map(|w| ("", pct_bar(w.success_rate)))
         .collect();
     f.render_widget(
         BarChart::default()
@@ -153,73 +158,163 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(tables);
     let list = &app.ci.list;
     let shown = |w: &&WorkflowStats| list.matches(&format!("{} {}", w.repo, w.workflow));
+    // Narrow tables drop the run counts and, when every workflow is in one organisation, its
+    // name (the header says it), so that the part that tells workflows apart stays whole.
     let wide = area.width >= 110;
+    let owner = (!wide)
+        .then(|| shared_owner(r.slowest.iter().chain(&r.least_reliable)))
+        .flatten();
+    let workflow_header = owner.map_or("Workflow".to_string(), |o| format!("Workflow ({o}/)"));
+    let name_width = |table: Rect, fixed: &[u16]| {
+        let gaps = fixed.len() as u16;
+        usize::from(
+            table
+                .width
+                .saturating_sub(2 + gaps + fixed.iter().sum::<u16>()),
+        )
+    };
     let slowest: Vec<&WorkflowStats> = r.slowest.iter().filter(shown).collect();
+    let fixed: &[u16] = if wide { &[6, 6, 5] } else { &[5, 5] };
+    let width = name_width(slow, fixed);
     let rows = slowest.iter().map(|w| {
-        Row::new(vec![
-            workflow_name(w, wide),
+        let mut cells = vec![
+            workflow_name(w, owner, width),
             fmt_secs(w.duration.median_seconds),
             fmt_secs(w.duration.p90_seconds),
-            w.runs.to_string(),
-        ])
+        ];
+        if wide {
+            cells.push(w.runs.to_string());
+        }
+        Row::new(cells)
     });
+    let mut header = vec![workflow_header.clone(), "p50".into(), "p90".into()];
+    if wide {
+        header.push("Runs".into());
+    }
     f.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Min(12),
-                Constraint::Length(6),
-                Constraint::Length(6),
-                Constraint::Length(5),
-            ],
-        )
-        .header(Row::new(["Workflow", "p50", "p90", "Runs"]).style(theme.title()))
-        .block(Block::bordered().title(list_title(
-            "Slowest",
-            slowest.len(),
-            r.slowest.len(),
-            &list.filter,
-        ))),
+        Table::new(rows, widths(fixed))
+            .header(Row::new(header).style(theme.title()))
+            .block(Block::bordered().title(list_title(
+                "Slowest",
+                slowest.len(),
+                r.slowest.len(),
+                &list.filter,
+            ))),
         slow,
     );
     let worst: Vec<&WorkflowStats> = r.least_reliable.iter().filter(shown).collect();
+    let fixed: &[u16] = if wide { &[8, 5, 5] } else { &[8, 5] };
+    let width = name_width(flaky, fixed);
     let rows = worst.iter().map(|w| {
         let h = success_health(w.success_rate);
-        Row::new(vec![
-            Line::raw(workflow_name(w, wide)),
+        let mut cells = vec![
+            Line::raw(workflow_name(w, owner, width)),
             Line::styled(
                 format!("{} {}", h.glyph(), fmt_pct(w.success_rate)),
                 theme.health(h),
             ),
             Line::raw(w.flaky_runs.to_string()),
-            Line::raw(w.runs.to_string()),
-        ])
+        ];
+        if wide {
+            cells.push(Line::raw(w.runs.to_string()));
+        }
+        Row::new(cells)
     });
+    let mut header = vec![workflow_header, "Success".into(), "Flaky".into()];
+    if wide {
+        header.push("Runs".into());
+    }
     f.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Min(12),
-                Constraint::Length(8),
-                Constraint::Length(5),
-                Constraint::Length(5),
-            ],
-        )
-        .header(Row::new(["Workflow", "Success", "Flaky", "Runs"]).style(theme.title()))
-        .block(Block::bordered().title(list_title(
-            "Least reliable",
-            worst.len(),
-            r.least_reliable.len(),
-            &list.filter,
-        ))),
+        Table::new(rows, widths(fixed))
+            .header(Row::new(header).style(theme.title()))
+            .block(Block::bordered().title(list_title(
+                "Least reliable",
+                worst.len(),
+                r.least_reliable.len(),
+                &list.filter,
+            ))),
         flaky,
     );
 }
 
-/// `repo/workflow`, cut to fit: a workflow name alone repeats across repos.
-fn workflow_name(w: &WorkflowStats, wide: bool) -> String {
-    super::units::truncate(
-        &format!("{}/{}", w.repo, w.workflow),
-        if wide { 40 } else { 20 },
-    )
+/// A workflow column that takes what the `fixed` columns leave.
+fn widths(fixed: &[u16]) -> Vec<Constraint> {
+    std::iter::once(Constraint::Min(12))
+        .chain(fixed.iter().map(|w| Constraint::Length(*w)))
+        .collect()
+}
+
+/// The organisation every listed repository belongs to (`acme` of `acme/api`), if they share one.
+fn shared_owner<'a>(workflows: impl Iterator<Item = &'a WorkflowStats>) -> Option<&'a str> {
+    let mut owner = None;
+    for w in workflows {
+        let (o, _) = w.repo.split_once('/')?;
+        match owner {
+            None => owner = Some(o),
+            Some(seen) if seen == o => {}
+            Some(_) => return None,
+        }
+    }
+    owner
+}
+
+/// `repo/workflow` in `width` characters, without `owner/` when the header names it. A workflow
+/// name alone repeats across repositories (every repository has its `ci`), so a long name is cut
+/// in the repository and the workflow stays whole.
+fn workflow_name(w: &WorkflowStats, owner: Option<&str>, width: usize) -> String {
+    let repo = owner
+        .and_then(|o| w.repo.strip_prefix(o)?.strip_prefix('/'))
+        .unwrap_or(&w.repo);
+    let full = format!("{repo}/{}", w.workflow);
+    if full.chars().count() <= width {
+        return full;
+    }
+    let repo_width = width.saturating_sub(w.workflow.chars().count() + 1);
+    if repo_width < 4 {
+        return truncate(&full, width);
+    }
+    format!("{}/{}", truncate(repo, repo_width), w.workflow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workflow(repo: &str, name: &str) -> WorkflowStats {
+        WorkflowStats {
+            repo: repo.into(),
+            workflow: name.into(),
+            runs: 1,
+            duration: Default::default(),
+            success_rate: None,
+            flaky_runs: 0,
+        }
+    }
+
+    #[test]
+    fn long_names_are_cut_in_the_repository_so_workflows_stay_apart() {
+        let ci = workflow("acme/invoice-renderer", "ci");
+        let deploy = workflow("acme/invoice-renderer", "deploy");
+        assert_eq!(workflow_name(&ci, Some("acme"), 30), "invoice-renderer/ci");
+        assert_eq!(workflow_name(&deploy, Some("acme"), 16), "invoice-…/deploy");
+        assert_eq!(workflow_name(&ci, None, 16), "acme/invoice…/ci");
+        assert_ne!(
+            workflow_name(&ci, Some("acme"), 12),
+            workflow_name(&deploy, Some("acme"), 12)
+        );
+        assert_eq!(
+            workflow_name(&workflow("a/b", "a-very-long-workflow-name"), None, 10),
+            "a/b/a-ver…"
+        );
+    }
+
+    #[test]
+    fn the_owner_is_dropped_only_when_every_repository_shares_it() {
+        let same = [workflow("acme/a", "ci"), workflow("acme/b", "ci")];
+        assert_eq!(shared_owner(same.iter()), Some("acme"));
+        let mixed = [workflow("acme/a", "ci"), workflow("globex/b", "ci")];
+        assert_eq!(shared_owner(mixed.iter()), None);
+        let bare = [workflow("acme/a", "ci"), workflow("b", "ci")];
+        assert_eq!(shared_owner(bare.iter()), None);
+    }
 }

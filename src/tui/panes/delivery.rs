@@ -3,9 +3,9 @@
 //! metric or a service lists the rows behind it with their provenance ("explain").
 
 use super::Outcome;
+pub use super::delivery_explain::ExplainView;
 use super::list::{ListState, ListTable, Visible};
-use super::units::{band_health, fmt_pct, fmt_rate, fmt_secs, fmt_time, truncate};
-use crate::metrics::DefinitionRef;
+use super::units::{band_health, chart_unit, fmt_pct, fmt_rate, fmt_secs, pct_bar};
 use crate::tui::app::App;
 use crate::tui::data::{DeliveryData, ExplainData, ExplainQuery, Query};
 use crate::tui::data_delivery::MetricValue;
@@ -16,7 +16,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, BarChart, Block, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table, TableState,
+    Axis, BarChart, Block, Cell, Chart, Dataset, GraphType, Row, Table, TableState,
 };
 
 #[derive(Debug, Default)]
@@ -25,23 +25,6 @@ pub struct DeliveryState {
     /// The cursor runs over the metrics, then over the (filtered) services.
     pub list: ListState,
     pub explain: Option<ExplainView>,
-}
-
-/// The drill-down: the rows behind one number.
-#[derive(Debug)]
-pub struct ExplainView {
-    pub query: ExplainQuery,
-    pub data: Option<ExplainData>,
-    pub list: ListState,
-}
-
-fn definitions_text(defs: &[DefinitionRef]) -> String {
-    let mut parts: Vec<String> = defs
-        .iter()
-        .map(|d| format!("{} v{}", d.metric, d.version))
-        .collect();
-    parts.dedup();
-    parts.join(", ")
 }
 
 impl DeliveryState {
@@ -96,19 +79,19 @@ impl DeliveryState {
         let data = self.data.as_ref()?;
         let k = self.list.selected;
         if let Some(m) = data.metrics.get(k) {
-            return Some(ExplainQuery {
-                title: m.name.to_string(),
-                definitions: vec![m.definition.clone()],
-                explain: m.explain.clone(),
-            });
+            return Some(data.explain_query(
+                m.name.to_string(),
+                vec![m.definition.clone()],
+                &m.explain,
+            ));
         }
         let i = *self.visible_services().get(k - data.metrics.len())?;
         let s = data.services.get(i)?;
-        Some(ExplainQuery {
-            title: format!("service {}", s.service),
-            definitions: s.definitions.clone(),
-            explain: s.explain.clone(),
-        })
+        Some(data.explain_query(
+            format!("service {}", s.service),
+            s.definitions.clone(),
+            &s.explain,
+        ))
     }
 
     pub fn handle(&mut self, action: Action) -> Outcome {
@@ -154,21 +137,10 @@ impl DeliveryState {
     }
 }
 
-impl ExplainView {
-    pub fn visible(&self) -> Visible<'_> {
-        let Some(d) = &self.data else {
-            return Visible::none();
-        };
-        self.list.visible(&d.rows, |r| {
-            format!("{} {} {} {}", r.table, r.what, r.source, r.external_id)
-        })
-    }
-}
-
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let state = &app.delivery;
     if let Some(v) = &state.explain {
-        render_explain(f, area, v, theme);
+        super::delivery_explain::render(f, area, v, theme);
         return;
     }
     let Some(data) = &state.data else {
@@ -216,10 +188,15 @@ fn render_charts(f: &mut Frame, area: Rect, data: &DeliveryData, theme: Theme) {
     );
 
     let weeks = fitting(&data.weeks, b.width);
+    let peak_seconds = weeks
+        .iter()
+        .filter_map(|w| w.lead_time_p50)
+        .fold(0.0_f64, f64::max);
+    let (per_unit, unit) = chart_unit(peak_seconds);
     let points: Vec<(f64, f64)> = weeks
         .iter()
         .enumerate()
-        .filter_map(|(i, w)| w.lead_time_p50.map(|s| (i as f64, s / 3600.0)))
+        .filter_map(|(i, w)| w.lead_time_p50.map(|s| (i as f64, s / per_unit)))
         .collect();
     let peak = points.iter().map(|p| p.1).fold(1.0_f64, f64::max);
     let first = weeks
@@ -237,7 +214,7 @@ fn render_charts(f: &mut Frame, area: Rect, data: &DeliveryData, theme: Theme) {
     ];
     f.render_widget(
         Chart::new(datasets)
-            .block(Block::bordered().title(" Lead time p50 (h) "))
+            .block(Block::bordered().title(format!(" Lead time p50 ({unit}) ")))
             .x_axis(
                 Axis::default()
                     .bounds([0.0, weeks.len().saturating_sub(1).max(1) as f64])
@@ -256,13 +233,7 @@ fn render_charts(f: &mut Frame, area: Rect, data: &DeliveryData, theme: Theme) {
     let weeks = fitting(&data.weeks, c.width);
     let cfr: Vec<(&str, u64)> = weeks
         .iter()
-        .map(|w| {
-            (
-                "",
-                w.change_failure_rate
-                    .map_or(0, |r| (r * 100.0).round() as u64),
-            )
-        })
+        .map(|w| ("", pct_bar(w.change_failure_rate)))
         .collect();
     f.render_widget(
         BarChart::default()
@@ -390,76 +361,4 @@ fn render_services(f: &mut Frame, area: Rect, state: &DeliveryState, d: &Deliver
         .header(header, t)
         .highlight(selected);
     state.list.render_list(f, area, &visible, row, table, t);
-}
-
-fn render_explain(f: &mut Frame, area: Rect, v: &ExplainView, t: Theme) {
-    let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(3)]).areas(area);
-    let Some(data) = &v.data else {
-        f.render_widget(
-            Paragraph::new(vec![
-                Line::styled(format!(" Explain: {}", v.query.title), t.title()),
-                Line::styled(" Loading the rows…", t.muted()),
-            ]),
-            head,
-        );
-        return;
-    };
-    let excluded = if data.excluded > 0 {
-        format!(
-            " · {} left out (plumb report --explain says why)",
-            data.excluded
-        )
-    } else {
-        String::new()
-    };
-    f.render_widget(
-        Paragraph::new(vec![
-            Line::from(vec![
-                Span::styled(format!(" Explain: {}", data.title), t.title()),
-                Span::styled(format!("  {} rows{excluded}", data.rows.len()), t.muted()),
-            ]),
-            Line::from(vec![
-                Span::styled(" definition ", t.muted()),
-                Span::styled(definitions_text(&data.definitions), t.accent()),
-                Span::styled("  · Esc back", t.muted()),
-            ]),
-        ]),
-        head,
-    );
-    let wide = area.width >= 110;
-    let visible = v.visible();
-    let what_width = if wide { 40 } else { 26 };
-    let row = |i: &usize| {
-        let Some(r) = data.rows.get(*i) else {
-            return Row::default();
-        };
-        let mut cells = vec![
-            Cell::from(fmt_time(r.at)),
-            Cell::from(r.table.trim_end_matches('s').to_string()),
-            Cell::from(truncate(&r.what, what_width)),
-            Cell::from(r.source.clone()),
-            Cell::from(r.external_id.clone()),
-        ];
-        if wide {
-            cells.push(Cell::from(Span::styled(
-                r.url.clone().unwrap_or_else(|| "–".into()),
-                t.muted(),
-            )));
-        }
-        Row::new(cells)
-    };
-    let mut widths = vec![
-        Constraint::Length(16),
-        Constraint::Length(10),
-        Constraint::Length(what_width as u16),
-        Constraint::Length(12),
-        Constraint::Min(10),
-    ];
-    let mut header = vec!["When (UTC)", "Row", "What", "Source", "External id"];
-    if wide {
-        widths.push(Constraint::Min(20));
-        header.push("URL");
-    }
-    let table = ListTable::new("Rows", data.rows.len(), widths).header(header, t);
-    v.list.render_list(f, body, &visible, row, table, t);
 }

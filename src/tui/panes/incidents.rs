@@ -123,6 +123,16 @@ fn sla_span(s: SlaStatus, t: Theme) -> Span<'static> {
     }
 }
 
+/// [`sla_span`] in at most six columns, for narrow terminals.
+fn sla_short(s: SlaStatus, t: Theme) -> Span<'static> {
+    match s {
+        SlaStatus::Met => Span::styled("✓ met", t.ok()),
+        SlaStatus::Breached => Span::styled("✗ miss", t.breach()),
+        SlaStatus::Pending => Span::styled("▲ due", t.warn()),
+        SlaStatus::NoTarget => Span::styled("·", t.muted()),
+    }
+}
+
 fn is_open(i: &Incident, now_open: bool) -> bool {
     now_open && i.resolved_at.is_none()
 }
@@ -166,19 +176,39 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         ]),
         summary,
     );
+    // Narrow terminals keep the title readable: the status shrinks to a glyph for resolved
+    // incidents, the SLA words shorten, and the SLA column goes when no incident has a target.
     let wide = area.width >= 110;
+    let with_sla = data.rows.iter().any(|r| r.sla != SlaStatus::NoTarget);
     let visible = state.visible();
-    let title_width = if wide { 40 } else { 30 };
+    let mut header = vec![if wide { "Severity" } else { "Sev" }, "Title"];
+    let mut fixed: Vec<u16> = vec![if wide { 18 } else { 4 }];
+    if wide {
+        header.extend(["Service", "Created (UTC)"]);
+        fixed.extend([16, 16]);
+    }
+    header.extend(["Status", "TTA", "TTR"]);
+    fixed.extend(if wide { [10, 6, 6] } else { [6, 5, 5] });
+    if with_sla {
+        header.push("SLA");
+        fixed.push(if wide { 10 } else { 6 });
+    }
+    // Border, selection marker and one space between columns.
+    let title_width = usize::from(
+        area.width
+            .saturating_sub(4 + fixed.len() as u16 + fixed.iter().sum::<u16>()),
+    )
+    .max(12);
     let row = |k: &usize| {
         let Some(row) = data.rows.get(*k) else {
             return Row::default();
         };
         let i = &row.incident;
         let h = severity_health(i.severity);
-        let status = if is_open(i, true) {
-            Span::styled("✗ open", theme.breach())
-        } else {
-            Span::styled("✓ resolved", theme.ok())
+        let status = match (is_open(i, true), wide) {
+            (true, _) => Span::styled("✗ open", theme.breach()),
+            (false, true) => Span::styled("✓ resolved", theme.ok()),
+            (false, false) => Span::styled("✓", theme.ok()),
         };
         let sev = if wide {
             format!(
@@ -201,26 +231,21 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Cell::from(status),
             Cell::from(fmt_secs(row.ack_seconds)),
             Cell::from(fmt_secs(row.resolve_seconds)),
-            Cell::from(sla_span(row.sla, theme)),
         ]);
+        if with_sla {
+            cells.push(Cell::from(if wide {
+                sla_span(row.sla, theme)
+            } else {
+                sla_short(row.sla, theme)
+            }));
+        }
         Row::new(cells)
     };
-    let mut header = vec![if wide { "Severity" } else { "Sev" }, "Title"];
-    let mut widths = vec![
-        Constraint::Length(if wide { 18 } else { 5 }),
-        Constraint::Min(12),
-    ];
-    if wide {
-        header.extend(["Service", "Created (UTC)"]);
-        widths.extend([Constraint::Length(16), Constraint::Length(16)]);
-    }
-    header.extend(["Status", "TTA", "TTR", "SLA"]);
-    widths.extend([
-        Constraint::Length(10),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(10),
-    ]);
+    let widths: Vec<Constraint> = std::iter::once(fixed[0])
+        .map(Constraint::Length)
+        .chain([Constraint::Min(12)])
+        .chain(fixed[1..].iter().map(|w| Constraint::Length(*w)))
+        .collect();
     let table = ListTable::new("Incidents", data.rows.len(), widths).header(header, theme);
     state.list.render_list(f, list, &visible, row, table, theme);
 }

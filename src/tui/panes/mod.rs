@@ -5,6 +5,7 @@ pub mod actions;
 pub mod alignment;
 pub mod ci;
 pub mod delivery;
+pub mod delivery_explain;
 pub mod governance;
 pub mod incidents;
 pub mod list;
