@@ -88,12 +88,19 @@ fn the_owning_team_and_unowned_services_keep_the_service() {
     assert_eq!(app.service.as_deref(), Some("shared-cache"));
 }
 
-/// `:range` reads its argument as the CLI reads a span (days or weeks), to one of the ranges
-/// `[` and `]` step through; any other span keeps the palette open and says why, in it.
+/// `:range` reads its argument as the CLI reads a span (days or weeks), any number of days up to
+/// ten years; `[` and `]` then step to the next preset from there. Anything else keeps the
+/// palette open and says why, in it.
 #[test]
 fn the_palette_range_command_reads_days_and_weeks() {
     let mut app = app_on_ledger();
-    for (text, days) in [("range 1w", 7), ("range 180d", 180), ("range 30", 30)] {
+    for (text, days) in [
+        ("range 1w", 7),
+        ("range 180d", 180),
+        ("range 14d", 14),
+        ("range 30", 30),
+        ("range 45d", 45),
+    ] {
         app.update(key(KeyCode::Char(':')));
         typed(&mut app, text);
         let effects = app.update(key(KeyCode::Enter));
@@ -104,8 +111,17 @@ fn the_palette_range_command_reads_days_and_weeks() {
             "{text} reloads the pane"
         );
     }
+    // From 45 days, `]` goes to the next preset up and `[` to the next one down.
+    app.update(key(KeyCode::Char(']')));
+    assert_eq!(app.range_days(), 90);
     app.update(key(KeyCode::Char(':')));
-    typed(&mut app, "range 14d");
+    typed(&mut app, "range 45d");
+    app.update(key(KeyCode::Enter));
+    app.update(key(KeyCode::Char('[')));
+    assert_eq!(app.range_days(), 30);
+
+    app.update(key(KeyCode::Char(':')));
+    typed(&mut app, "range 0d");
     let effects = app.update(key(KeyCode::Enter));
     assert!(effects.is_empty());
     assert_eq!(app.range_days(), 30, "unchanged");
@@ -115,7 +131,7 @@ fn the_palette_range_command_reads_days_and_weeks() {
         .and_then(|p| p.error.clone())
         .expect("the palette stays open with the reason");
     assert!(
-        why.contains("no 14-day range") && why.contains("7d, 30d"),
+        why.contains("1 to 3650 days") && why.contains("7d, 30d"),
         "{why}"
     );
     assert!(app.toasts.is_empty(), "said once, in the palette");

@@ -87,14 +87,16 @@ pub enum Effect {
     LoadChoices,
 }
 
-/// The time ranges the `[` and `]` keys step through.
+/// The time ranges, in days, the `[` and `]` keys step through; `:range` takes any other.
 pub const RANGES: [i64; 5] = [7, 30, 90, 180, 365];
 
-/// The scope every pane shows: a range (index into [`RANGES`]), an optional team and an
-/// optional service.
+/// The longest range `:range` accepts, in days (ten years).
+pub const MAX_RANGE_DAYS: i64 = 3650;
+
+/// The scope every pane shows: a range in days, an optional team and an optional service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
-    pub range: usize,
+    pub days: i64,
     pub team: Option<String>,
     pub service: Option<String>,
 }
@@ -120,8 +122,8 @@ pub(super) enum Target {
 #[derive(Debug)]
 pub struct App {
     pub keymap: Keymap,
-    /// Index into [`RANGES`].
-    pub range: usize,
+    /// The range, in days back from now, every pane covers.
+    pub days: i64,
     pub team: Option<String>,
     pub service: Option<String>,
     pub pane: PaneId,
@@ -171,7 +173,7 @@ impl App {
     pub fn new(keymap: Keymap, fixed_now: Option<Timestamp>) -> Self {
         App {
             keymap,
-            range: 2,
+            days: 90,
             team: None,
             service: None,
             pane: PaneId::Overview,
@@ -245,12 +247,12 @@ impl App {
     }
 
     pub fn range_days(&self) -> i64 {
-        RANGES[self.range]
+        self.days
     }
 
     pub fn scope(&self) -> Scope {
         Scope {
-            range: self.range,
+            days: self.days,
             team: self.team.clone(),
             service: self.service.clone(),
         }

@@ -2,7 +2,7 @@
 //! palette, links (`o`, `y`) and the background sync (`R`). Like `update`, none of this does
 //! I/O: it changes state and returns effects.
 
-use super::app::{App, Effect, LinkIntent, RANGES};
+use super::app::{App, Effect, LinkIntent, MAX_RANGE_DAYS};
 use super::item::{self, ItemRef};
 use super::palette::{Command, PaletteOutcome};
 use super::panes::list::ListState;
@@ -40,10 +40,6 @@ impl App {
                     self.palette = None;
                     vec![]
                 }
-                PaletteOutcome::NoMatch(why) => {
-                    self.toast(Level::Warn, why);
-                    vec![]
-                }
                 PaletteOutcome::Run(command) => {
                     self.palette = None;
                     self.run_command(command)
@@ -58,8 +54,8 @@ impl App {
             Command::Run(action) => self.run_action(action),
             Command::Team(team) => self.set_team(team),
             Command::Service(service) => self.set_service(service),
-            Command::Range(range) if range != self.range && range < RANGES.len() => {
-                self.range = range;
+            Command::Range(days) if days != self.days && (1..=MAX_RANGE_DAYS).contains(&days) => {
+                self.days = days;
                 self.scope_changed()
             }
             Command::Range(_) => vec![],

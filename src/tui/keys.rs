@@ -127,14 +127,22 @@ impl App {
                 self.filtering = self.active_list().is_some();
                 vec![]
             }
-            Action::RangeNext if self.range + 1 < RANGES.len() => {
-                self.range += 1;
-                self.scope_changed()
-            }
-            Action::RangePrev if self.range > 0 => {
-                self.range -= 1;
-                self.scope_changed()
-            }
+            // The next preset above or below the current range, which `:range` may have set
+            // between two presets.
+            Action::RangeNext => match RANGES.iter().find(|d| **d > self.days) {
+                Some(days) => {
+                    self.days = *days;
+                    self.scope_changed()
+                }
+                None => vec![],
+            },
+            Action::RangePrev => match RANGES.iter().rev().find(|d| **d < self.days) {
+                Some(days) => {
+                    self.days = *days;
+                    self.scope_changed()
+                }
+                None => vec![],
+            },
             Action::Refresh => {
                 let query = self.query_for(self.pane);
                 vec![self.request(Target::Pane(self.pane), query)]

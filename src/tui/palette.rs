@@ -3,7 +3,7 @@
 //! `range 30d`), narrowed fuzzily as you type; Enter runs the highlighted one. A command that
 //! cannot run leaves the palette open with the reason in it, until the next edit.
 
-use super::app::RANGES;
+use super::app::{MAX_RANGE_DAYS, RANGES};
 use super::fuzzy;
 use super::keymap::Action;
 use super::picker::{PopupKey, edit_popup, render_popup};
@@ -22,8 +22,8 @@ pub enum Command {
     /// Scope every pane to a team (`None`: all teams).
     Team(Option<String>),
     Service(Option<String>),
-    /// An index into `app::RANGES`.
-    Range(usize),
+    /// A range in days back from now.
+    Range(i64),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,9 +41,6 @@ pub enum PaletteOutcome {
     Open,
     Cancel,
     Run(Command),
-    /// Enter with nothing matching: why. The palette itself now keeps the reason on show
-    /// ([`Palette::error`]) and answers [`PaletteOutcome::Open`]; this is never returned.
-    NoMatch(String),
 }
 
 #[derive(Debug, Clone)]
@@ -264,13 +261,13 @@ fn range_command(arg: &str) -> Result<Command, String> {
             ));
         }
     };
-    match RANGES.iter().position(|d| *d == days) {
-        Some(i) => Ok(Command::Range(i)),
-        None => Err(format!(
-            "no {days}-day range: the panes show the last {} ([ and ] step through \
-             them); plumb report --since {days}d reports on any span",
+    if (1..=MAX_RANGE_DAYS).contains(&days) {
+        Ok(Command::Range(days))
+    } else {
+        Err(format!(
+            "`range {arg}`: a range is 1 to {MAX_RANGE_DAYS} days ([ and ] step through {})",
             ranges()
-        )),
+        ))
     }
 }
 
@@ -323,10 +320,10 @@ pub fn entries_for(app: &super::app::App) -> Vec<Entry> {
     };
     entries.extend(scoped("team", &app.teams, Command::Team));
     entries.extend(scoped("service", &app.service_choices(), Command::Service));
-    entries.extend(RANGES.iter().enumerate().map(|(i, days)| Entry {
+    entries.extend(RANGES.iter().map(|days| Entry {
         label: format!("range {days}d"),
         key: String::new(),
-        command: Command::Range(i),
+        command: Command::Range(*days),
     }));
     entries
 }
@@ -358,7 +355,7 @@ mod tests {
             entry("team all", "", Command::Team(None)),
             entry("team payments", "", Command::Team(Some("payments".into()))),
             entry("team platform", "", Command::Team(Some("platform".into()))),
-            entry("range 30d", "", Command::Range(1)),
+            entry("range 30d", "", Command::Range(30)),
         ])
     }
 
@@ -385,7 +382,7 @@ mod tests {
         typed(&mut p, "range 30d");
         assert_eq!(
             p.handle(press(KeyCode::Enter)),
-            PaletteOutcome::Run(Command::Range(1))
+            PaletteOutcome::Run(Command::Range(30))
         );
         let mut p = palette();
         p.handle(press(KeyCode::Tab));
@@ -428,29 +425,30 @@ mod tests {
             typed(&mut p, text);
             (p.handle(press(KeyCode::Enter)), p.error)
         };
-        let index = |days: i64| RANGES.iter().position(|d| *d == days).unwrap();
         for (text, days) in [
             ("range 30d", 30),
             ("range 30", 30),
             ("range 1w", 7),
             ("RANGE 7D", 7),
             ("range  90d ", 90),
+            ("range 2w", 14),
+            ("range 3d", 3),
         ] {
             assert_eq!(
                 run(text).0,
-                PaletteOutcome::Run(Command::Range(index(days))),
-                "{text}"
+                PaletteOutcome::Run(Command::Range(days)),
+                "not fuzzily: {text}"
             );
         }
-        let (outcome, why) = run("range 3d");
-        assert_eq!(outcome, PaletteOutcome::Open, "not the fuzzy `range 30d`");
-        let why = why.unwrap();
-        assert!(
-            why.contains("no 3-day range") && why.contains("180d"),
-            "{why}"
-        );
-        let (_, why) = run("range 2w");
-        assert!(why.unwrap().contains("--since 14d"));
+        for text in ["range 0d", "range 3651d", "range 99999999999999999999"] {
+            let (outcome, why) = run(text);
+            assert_eq!(outcome, PaletteOutcome::Open, "{text}");
+            let why = why.unwrap();
+            assert!(
+                why.contains("is not a range") || why.contains("1 to 3650 days"),
+                "{text}: {why}"
+            );
+        }
         let (_, why) = run("range 3x");
         assert!(why.unwrap().contains("unknown unit `x`"));
         let (_, why) = run("range soon");
@@ -472,7 +470,7 @@ mod tests {
         let theme = Theme {
             variant: crate::tui::theme::Variant::Dark,
         };
-        for text in ["range 3d", "zzz"] {
+        for text in ["range 0d", "zzz"] {
             let mut p = palette();
             typed(&mut p, text);
             p.handle(press(KeyCode::Enter));
