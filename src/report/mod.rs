@@ -56,9 +56,20 @@ pub fn human_span(seconds: i64) -> String {
     }
 }
 
-/// A fraction as a percentage, `–` for no data.
+/// A fraction as a percentage to one decimal, `–` for no data, that never rounds to a bound it
+/// has not reached: 99.96 % of successes is not `100.0%` (that would read as no failure at all)
+/// but `99.9%`, and one failure in ten thousand is not `0.0%` but `<0.1%`. The TUI prints the
+/// same.
 pub fn human_pct(r: Option<f64>) -> String {
-    r.map_or("–".into(), |r| format!("{:.1}%", r * 100.0))
+    let Some(r) = r else { return "–".into() };
+    let pct = r * 100.0;
+    if (99.95..100.0).contains(&pct) {
+        return "99.9%".into();
+    }
+    if pct > 0.0 && pct < 0.05 {
+        return "<0.1%".into();
+    }
+    format!("{pct:.1}%")
 }
 
 /// A header line naming what a table covers.

@@ -20,19 +20,9 @@ pub fn fmt_secs(s: Option<f64>) -> String {
     format!("{:.1}d", s / 86_400.0)
 }
 
-/// A ratio as a percentage to one decimal that never rounds to a bound it has not reached: 99.96 %
-/// of successes is not `100.0%` (that would read as no failure at all) but `99.9%`, and one
-/// failure in ten thousand is not `0.0%` but `<0.1%`.
+/// A ratio as a percentage, as `plumb report` prints it ([`crate::report::human_pct`]).
 pub fn fmt_pct(r: Option<f64>) -> String {
-    let Some(r) = r else { return "–".into() };
-    let pct = r * 100.0;
-    if (99.95..100.0).contains(&pct) {
-        return "99.9%".into();
-    }
-    if pct > 0.0 && pct < 0.05 {
-        return "<0.1%".into();
-    }
-    format!("{pct:.1}%")
+    crate::report::human_pct(r)
 }
 
 /// A ratio as a whole percentage for a bar chart, under the same rule as [`fmt_pct`]: 99.6 %
