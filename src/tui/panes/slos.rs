@@ -5,6 +5,7 @@
 use super::Outcome;
 use super::list::{ListState, ListTable, Visible};
 use super::units::{fmt_pct, fmt_secs};
+use crate::model::BudgetingMethod;
 use crate::report::human_span;
 use crate::tui::app::App;
 use crate::tui::data::{SloData, SloRow};
@@ -338,14 +339,24 @@ fn render_detail(f: &mut Frame, area: Rect, row: &SloRow, t: Theme) {
                 .collect::<Vec<_>>(),
         ),
         Line::raw(format!(
-            " good {:.0} / total {:.0} · error ratio {} · consumed {} · unadjusted left {} · exhausts in {}",
+            " good {:.0} / total {:.0} · {} {} · consumed {} · unadjusted left {} · {}",
             r.good,
             r.total,
+            // What the budget counts: failed events, or bad slices for the time-based methods.
+            match r.budgeting_method {
+                BudgetingMethod::Occurrences => "error ratio",
+                BudgetingMethod::Timeslices => "bad slices",
+                BudgetingMethod::RatioTimeslices => "mean slice error",
+            },
             r.error_ratio
                 .map_or("–".into(), |e| format!("{:.4}%", e * 100.0)),
             fmt_pct(r.budget_consumed),
             fmt_pct(r.budget_remaining_unadjusted),
-            fmt_secs(r.time_to_exhaustion_seconds)
+            match (r.time_to_exhaustion_seconds, r.budget_remaining) {
+                (Some(s), _) => format!("exhausts in {}", fmt_secs(Some(s))),
+                (None, Some(_)) => "never exhausts".into(),
+                (None, None) => "exhausts –".into(),
+            }
         )),
         Line::styled(
             format!(
