@@ -122,8 +122,8 @@ fn status(ctx: &Context) -> Result<ExitCode> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<16} {:<32} {:<14} {:<14} LAST ERROR",
-        "SOURCE", "RESOURCE", "LAST SUCCESS", "CURSOR AGE"
+        "{:<16} {:<32} {:<14} {:<14} {:<14} LAST ERROR",
+        "SOURCE", "RESOURCE", "LAST SUCCESS", "CURSOR AGE", "REMOVED"
     );
     for (source, resource, row) in rows {
         let cursor_age = match &row.cursor.pass {
@@ -138,9 +138,14 @@ fn status(ctx: &Context) -> Result<ExitCode> {
             Some(t) => format!("{} ago", humanise(now - t)),
             None => "never".into(),
         };
+        // Rows deleted upstream that the last pass reading the resource whole removed.
+        let removed = row.cursor.swept.map_or_else(
+            || "-".to_string(),
+            |s| format!("{} ({} ago)", s.removed, humanise(now - s.at)),
+        );
         let _ = writeln!(
             out,
-            "{source:<16} {resource:<32} {last_ok:<14} {cursor_age:<14} {error}"
+            "{source:<16} {resource:<32} {last_ok:<14} {cursor_age:<14} {removed:<14} {error}"
         );
     }
     emit(&out)?;

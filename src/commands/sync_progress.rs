@@ -85,6 +85,10 @@ impl SourceProgress {
             SyncEvent::NotModified { resource, .. } | SyncEvent::ResourceDone { resource, .. } => {
                 self.resource = resource.to_string();
             }
+            SyncEvent::Removed { resource, .. } => {
+                self.resource = resource.to_string();
+                progress.println(&event.line());
+            }
             SyncEvent::ResourceFailed { .. } => progress.println(&event.line()),
         }
         let stats = client.stats();

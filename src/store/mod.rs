@@ -7,6 +7,7 @@ pub mod inputs;
 mod migrations;
 pub mod planning;
 pub mod read;
+pub mod sweep;
 pub mod tables;
 pub mod write;
 

@@ -55,6 +55,17 @@ pub struct SyncCursor {
     pub pass: Option<Pass>,
     /// When the cursor last moved.
     pub advanced_at: Option<Timestamp>,
+    /// The last removal of rows deleted upstream, after a pass that read the resource whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swept: Option<Swept>,
+}
+
+/// When a pass that read its resource whole last removed what it no longer saw, and how
+/// many rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Swept {
+    pub at: Timestamp,
+    pub removed: u64,
 }
 
 impl SyncCursor {
@@ -226,6 +237,10 @@ mod tests {
             watermark: Some(at(1)),
             pass: Some(pass),
             advanced_at: Some(at(12)),
+            swept: Some(Swept {
+                at: at(11),
+                removed: 2,
+            }),
         };
         save(conn, "gh", "a/b:pulls", &cursor, Some("W/\"abc\"")).unwrap();
         record_error(conn, "gh", "a/b:pulls", "boom", at(13)).unwrap();
@@ -237,6 +252,14 @@ mod tests {
         let row = load(conn, "gh", "a/b:pulls").unwrap();
         assert_eq!((row.last_ok_at, row.last_error), (Some(at(14)), None));
         assert_eq!(all(conn).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_cursor_written_before_removals_were_noted_still_reads() {
+        let json = r#"{"watermark":"2024-05-02T01:00:00Z","pass":null,"advanced_at":null}"#;
+        let cursor: SyncCursor = serde_json::from_str(json).unwrap();
+        assert_eq!((cursor.watermark, cursor.swept), (Some(at(1)), None));
+        assert!(!serde_json::to_string(&cursor).unwrap().contains("swept"));
     }
 
     #[test]

@@ -4,9 +4,17 @@
 //!
 //! Connectors (in [`crate::sources`]) fetch and map; the [`Session`] here owns the store,
 //! the cursors and the summary.
+//!
+//! Incremental passes cannot see items deleted upstream (lists give only what exists or
+//! changed). A pass that reads a resource whole, from its first page and unconditionally
+//! (`--full`, or the first pass of a resource), notes the external ids it writes; when it
+//! completes without error or cancellation, the rows of its [`scope`] it did not see are
+//! removed in one transaction (see [`crate::store::sweep`]).
 
 pub mod cursor;
 pub mod progress;
+mod removal;
+pub mod scope;
 
 use crate::config::{SloConfig, SourceConfig, SourceKind};
 use crate::model::{Origin, Ownership, Timestamp};
@@ -16,6 +24,7 @@ use crate::sources::{SourceError, datadog, github, gitlab, jira, opsgenie, pager
 use crate::store::write::{Outcome, RowProvenance, Writer};
 use crate::store::{Store, StoreError};
 use cursor::{Pass, SyncCursor};
+use removal::{Seen, SeenRow};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 use std::sync::Arc;
@@ -34,6 +43,16 @@ pub enum SyncError {
          page was rolled back and will be read again"
     )]
     Store {
+        source_name: String,
+        resource: String,
+        #[source]
+        error: Box<StoreError>,
+    },
+    #[error(
+        "cannot remove the rows of `{resource}` (source `{source_name}`) deleted upstream; \
+         nothing was removed and the next `plumb sync --full` tries again"
+    )]
+    Sweep {
         source_name: String,
         resource: String,
         #[source]
@@ -62,7 +81,9 @@ impl SyncError {
     fn is_fatal_for_source(&self) -> bool {
         match self {
             SyncError::Source(e) => e.is_fatal_for_source(),
-            SyncError::Store { .. } | SyncError::Unsupported { .. } => true,
+            SyncError::Store { .. } | SyncError::Sweep { .. } | SyncError::Unsupported { .. } => {
+                true
+            }
             SyncError::Prerequisite { .. } => false,
         }
     }
@@ -173,6 +194,7 @@ pub async fn sync_source(
         on_event,
         summary: SourceSummary::new(&source.name, source.kind),
         current: 0,
+        seen: Seen::default(),
     };
     // Best effort: a stale source-wide error only lingers in `sync status`.
     let _ = cursor::clear_source_wide(session.store.conn(), &source.name);
@@ -191,6 +213,7 @@ pub async fn sync_source(
             break;
         }
         session.current = session.summary.resources.len();
+        session.seen = Seen::default();
         session
             .summary
             .resources
@@ -220,6 +243,10 @@ pub async fn sync_source(
             SourceKind::Prometheus => {
                 prometheus::sync_resource(&mut session, client, &resource).await
             }
+        };
+        let outcome = match outcome {
+            Ok(()) if !session.cancelled() => session.remove_unseen(&resource),
+            other => other,
         };
         match outcome {
             Ok(()) if session.cancelled() => session.summary.cancelled = true,
@@ -294,6 +321,7 @@ pub struct Session<'a> {
     on_event: &'a mut dyn FnMut(&SyncEvent<'_>),
     summary: SourceSummary,
     current: usize,
+    seen: Seen,
 }
 
 impl Session<'_> {
@@ -320,6 +348,11 @@ impl Session<'_> {
             .map_err(|e| self.store_error(resource, e.into()))?;
         let mut cursor = row.cursor;
         let resume = !opts.full && opts.since.is_none() && cursor.pass.is_some();
+        let first_pass = cursor.watermark.is_none() && cursor.pass.is_none();
+        self.seen = Seen {
+            whole: !resume && (opts.full || first_pass),
+            ..Seen::default()
+        };
         if resume {
             return Ok(ResourceRun {
                 cursor,
@@ -333,6 +366,18 @@ impl Session<'_> {
             .or(if opts.full { None } else { cursor.watermark })
             .unwrap_or(opts.now - history);
         cursor.pass = Some(Pass::new(opts.now, lower_bound));
+        let window = scope::Window {
+            lower_bound,
+            started_at: opts.now,
+        };
+        if self.seen.whole {
+            let scopes = scope::of(self.store.conn(), self.source, resource, window)
+                .map_err(|e| self.store_error(resource, e.into()))?;
+            let mut tables: Vec<&'static str> = scopes.iter().map(|s| s.kept_by).collect();
+            tables.dedup();
+            self.seen.tables = tables;
+            self.seen.window = Some(window);
+        }
         Ok(ResourceRun {
             cursor,
             conditional: !opts.full && row.etag.is_some(),
@@ -350,9 +395,15 @@ impl Session<'_> {
         write: impl FnOnce(&mut RowWriter<'_>) -> Result<(), StoreError>,
     ) -> Result<(), SyncError> {
         run.cursor.advanced_at = Some(chrono::Utc::now());
-        let written = self
+        let (written, seen) = self
             .transaction(resource, &run.cursor, run.etag.as_deref(), write)
             .map_err(|e| self.store_error(resource, e))?;
+        for (table, external_id) in seen {
+            self.seen.ids.entry(table).or_default().insert(external_id);
+        }
+        if run.cursor.pass.is_none() {
+            self.seen.finished = true;
+        }
         let r = &mut self.summary.resources[self.current];
         r.pages += 1;
         r.items += items as u64;
@@ -371,11 +422,11 @@ impl Session<'_> {
         cursor: &SyncCursor,
         etag: Option<&str>,
         write: impl FnOnce(&mut RowWriter<'_>) -> Result<(), StoreError>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<(u64, Vec<SeenRow>), StoreError> {
         let source = self.source;
         let synced_at = chrono::Utc::now().timestamp();
         let tx = self.store.conn_mut().transaction()?;
-        let written = {
+        let (written, seen) = {
             let mut w = RowWriter {
                 writer: Writer::new(&tx),
                 conn: &tx,
@@ -383,17 +434,21 @@ impl Session<'_> {
                 kind: source.kind.as_str(),
                 synced_at,
                 written: 0,
+                noted: &self.seen.tables,
+                seen: Vec::new(),
             };
             write(&mut w)?;
-            w.written
+            (w.written, w.seen)
         };
         cursor::save(&tx, &source.name, resource, cursor, etag)?;
         tx.commit()?;
-        Ok(written)
+        Ok((written, seen))
     }
 
     /// The first page answered 304: nothing changed since the last pass.
     pub fn not_modified(&mut self, resource: &str) {
+        // Nothing was re-read: the pass cannot tell what is gone.
+        self.seen.whole = false;
         self.summary.resources[self.current].not_modified = true;
         (self.on_event)(&SyncEvent::NotModified {
             source: &self.source.name,
@@ -462,6 +517,9 @@ pub struct RowWriter<'t> {
     kind: &'static str,
     synced_at: i64,
     written: u64,
+    /// The tables whose upserted rows are noted in `seen`.
+    noted: &'t [&'static str],
+    seen: Vec<SeenRow>,
 }
 
 impl RowWriter<'_> {
@@ -475,6 +533,9 @@ impl RowWriter<'_> {
         url: Option<&str>,
     ) -> Result<i64, StoreError> {
         let shape = self.writer.shape(table, columns)?;
+        if self.noted.contains(&table) {
+            self.seen.push((table, external_id.to_string()));
+        }
         let provenance = RowProvenance {
             source: self.source,
             source_kind: self.kind,

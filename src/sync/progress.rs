@@ -20,6 +20,12 @@ pub enum SyncEvent<'a> {
         source: &'a str,
         resource: &'a str,
     },
+    /// A pass that read the resource whole removed the rows it no longer saw upstream.
+    Removed {
+        source: &'a str,
+        resource: &'a str,
+        rows: u64,
+    },
     ResourceDone {
         source: &'a str,
         resource: &'a str,
@@ -46,6 +52,14 @@ impl SyncEvent<'_> {
             SyncEvent::NotModified { source, resource } => {
                 format!("{source}: {resource}: not modified since the last sync")
             }
+            SyncEvent::Removed {
+                source,
+                resource,
+                rows,
+            } => format!(
+                "{source}: {resource}: {} deleted upstream removed",
+                counted(*rows, "row")
+            ),
             SyncEvent::ResourceDone { source, resource } => {
                 format!("{source}: {resource}: up to date")
             }
@@ -67,6 +81,9 @@ pub struct ResourceSummary {
     pub items: u64,
     /// Rows inserted or changed (unchanged rows are not counted).
     pub written: u64,
+    /// Rows removed because a pass that read the resource whole no longer saw them upstream
+    /// (their dependants, removed with them, are not counted).
+    pub removed: u64,
     pub not_modified: bool,
     pub error: Option<String>,
 }
@@ -116,6 +133,10 @@ impl SourceSummary {
         self.resources.iter().map(|r| r.written).sum()
     }
 
+    pub fn removed(&self) -> u64 {
+        self.resources.iter().map(|r| r.removed).sum()
+    }
+
     pub fn errors(&self) -> impl Iterator<Item = (&str, &str)> {
         self.resources
             .iter()
@@ -135,8 +156,12 @@ impl SourceSummary {
         } else {
             "ok"
         };
+        let removed = match self.removed() {
+            0 => String::new(),
+            n => format!(", {} removed", counted(n, "row")),
+        };
         format!(
-            "{} ({}): {state}; {} in {}, {} written, {} ({} not modified, {} retried), {} ({:.1} s), {:.1} s",
+            "{} ({}): {state}; {} in {}, {} written{removed}, {} ({} not modified, {} retried), {} ({:.1} s), {:.1} s",
             self.source,
             self.kind,
             counted(self.items(), "item"),
@@ -185,6 +210,15 @@ mod tests {
             line.contains("1 item in 1 page, 1 row written, 1 request (")
                 && line.contains("1 rate-limit wait ("),
             "{line}"
+        );
+        assert!(!line.contains("removed"), "{line}");
+        summary.resources[0].removed = 2;
+        assert!(
+            summary
+                .line()
+                .contains("1 row written, 2 rows removed, 1 request"),
+            "{}",
+            summary.line()
         );
         summary.resources[0].items = 3;
         assert!(

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod jira;
+pub mod upstream;
 
 use plumb::config::{PrivacyConfig, Secret, SourceConfig, SourceKind};
 use plumb::model::{Ownership, Timestamp};
