@@ -6,13 +6,14 @@
 //! failure and timeout; cancelled and skipped runs say nothing about the build and are left out.
 
 use super::definitions::{DefinitionRef, MetricDefinition, Versions, ids};
+use super::dora::sha_key;
 use super::explain::{ExclusionReason, Explain};
+use super::id_map::IdMap;
 use super::period::Period;
 use super::stats::{DurationSummary, ratio};
 use crate::model::{PipelineRun, RunConclusion};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 pub struct CiParams {
@@ -76,8 +77,149 @@ pub struct CiReport {
     pub explain: Explain,
 }
 
-/// (attempt number, run id, conclusion) of one run of a workflow on a commit.
-type Attempt = (i64, i64, RunConclusion);
+/// The numbers over all runs of a period, without the per-workflow lists: what a weekly
+/// series needs (the flaky rate is left to [`ci_report`], which looks across attempts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CiTotals {
+    pub runs: usize,
+    /// started → finished.
+    pub duration: DurationSummary,
+    /// queued → started.
+    pub queue: DurationSummary,
+    pub success_rate: Option<f64>,
+    pub test_pass_rate: Option<f64>,
+}
+
+fn is_failure(c: RunConclusion) -> bool {
+    matches!(c, RunConclusion::Failure | RunConclusion::TimedOut)
+}
+
+fn finished_in(runs: &[PipelineRun], period: Period) -> impl Iterator<Item = &PipelineRun> {
+    runs.iter()
+        .filter(move |r| r.finished_at.is_some_and(|f| period.contains(f)))
+}
+
+/// Run count, durations, queue times, success and test pass rates of the runs that finished
+/// in `period`, by the same definition as [`ci_report`].
+pub fn ci_totals(runs: &[PipelineRun], period: Period) -> CiTotals {
+    let (mut durations, mut queue) = (Vec::new(), Vec::new());
+    let (mut n, mut ok, mut bad, mut passed, mut failed_tests) = (0, 0, 0, 0i64, 0i64);
+    for r in finished_in(runs, period) {
+        n += 1;
+        if let (Some(s), Some(f)) = (r.started_at, r.finished_at) {
+            durations.push((f - s).num_seconds());
+        }
+        if let (Some(q), Some(s)) = (r.queued_at, r.started_at) {
+            queue.push((s - q).num_seconds());
+        }
+        match r.conclusion {
+            Some(RunConclusion::Success) => ok += 1,
+            Some(c) if is_failure(c) => bad += 1,
+            _ => {}
+        }
+        passed += r.tests_passed.unwrap_or(0);
+        failed_tests += r.tests_failed.unwrap_or(0);
+    }
+    let tests_total = passed + failed_tests;
+    CiTotals {
+        runs: n,
+        duration: DurationSummary::from_seconds(durations),
+        queue: DurationSummary::from_seconds(queue),
+        success_rate: ratio(ok, ok + bad),
+        test_pass_rate: (tests_total > 0).then(|| passed as f64 / tests_total as f64),
+    }
+}
+
+/// One attempt of a workflow on a commit: attempt number, run id, conclusion, and the run's
+/// index among the finished runs.
+type Attempt = (i64, i64, RunConclusion, usize);
+
+/// The runs of one (repo, workflow, commit) that had a failed attempt.
+struct FailedGroup<'a> {
+    repo: &'a str,
+    workflow: &'a str,
+    sha: &'a str,
+    attempts: Vec<Attempt>,
+}
+
+impl FailedGroup<'_> {
+    fn holds(&self, r: &PipelineRun, sha: &str) -> bool {
+        self.sha == sha && self.repo == r.repo && self.workflow == r.workflow
+    }
+}
+
+/// A cheap key of a repository and workflow name: their bytes folded eight at a time. Names
+/// sharing a key only share a bucket; the names are compared within it.
+fn names_key(repo: &str, workflow: &str) -> i64 {
+    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut h = 0u64;
+    for name in [repo, workflow] {
+        let mut chunks = name.as_bytes().chunks_exact(8);
+        for chunk in &mut chunks {
+            h = mix(h, u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
+        }
+        let tail = chunks
+            .remainder()
+            .iter()
+            .fold(0xffu64, |w, b| (w << 8) | u64::from(*b));
+        h = mix(h, tail);
+    }
+    h as i64
+}
+
+/// Which of `finished` are flaky: failed, with a passing attempt of the same repo, workflow
+/// and commit after it (ordered by attempt number, then run id). Only groups holding a failed
+/// attempt can hold a flaky run, so those are found first and only passing runs are matched
+/// against them: most runs never enter a group.
+fn flaky_runs(finished: &[&PipelineRun]) -> Vec<bool> {
+    let mut flaky = vec![false; finished.len()];
+    let mut groups: IdMap<Vec<FailedGroup>> = IdMap::default();
+    for (k, r) in finished.iter().enumerate() {
+        let (Some(sha), Some(c)) = (r.commit_sha.as_deref(), r.conclusion) else {
+            continue;
+        };
+        if !is_failure(c) {
+            continue;
+        }
+        let bucket = groups.entry(sha_key(sha)).or_default();
+        let attempt = (r.attempt, r.id, c, k);
+        match bucket.iter_mut().find(|g| g.holds(r, sha)) {
+            Some(g) => g.attempts.push(attempt),
+            None => bucket.push(FailedGroup {
+                repo: &r.repo,
+                workflow: &r.workflow,
+                sha,
+                attempts: vec![attempt],
+            }),
+        }
+    }
+    if groups.is_empty() {
+        return flaky;
+    }
+    for (k, r) in finished.iter().enumerate() {
+        if let (Some(sha), Some(RunConclusion::Success)) = (r.commit_sha.as_deref(), r.conclusion)
+            && let Some(bucket) = groups.get_mut(&sha_key(sha))
+            && let Some(g) = bucket.iter_mut().find(|g| g.holds(r, sha))
+        {
+            g.attempts
+                .push((r.attempt, r.id, RunConclusion::Success, k));
+        }
+    }
+    for group in groups.values_mut().flatten() {
+        let list = &mut group.attempts;
+        list.sort_unstable_by_key(|(a, id, _, _)| (*a, *id));
+        // A failed attempt is flaky when any attempt after it passed: scan from the end.
+        let mut passed_later = false;
+        for (_, _, c, k) in list.iter().rev() {
+            if *c == RunConclusion::Success {
+                passed_later = true;
+            } else if passed_later {
+                flaky[*k] = true;
+            }
+        }
+    }
+    flaky
+}
 
 #[derive(Default)]
 struct Acc {
@@ -96,73 +238,57 @@ pub fn ci_report(
     versions: &Versions,
 ) -> CiReport {
     let mut explain = Explain::default();
-    let finished: Vec<&PipelineRun> = runs
-        .iter()
-        .filter(|r| r.finished_at.is_some_and(|f| period.contains(f)))
-        .collect();
+    let finished: Vec<&PipelineRun> = finished_in(runs, period).collect();
     for r in runs.iter().filter(|r| r.finished_at.is_none()) {
         explain.exclude("pipeline_runs", r.id, ExclusionReason::NotFinished);
     }
-    // Flaky: within (repo, workflow, commit), a failed attempt followed by a passing one.
-    let mut attempts: BTreeMap<(&str, &str, &str), Vec<Attempt>> = BTreeMap::new();
-    for r in &finished {
-        if let (Some(sha), Some(c)) = (r.commit_sha.as_deref(), r.conclusion) {
-            attempts
-                .entry((r.repo.as_str(), r.workflow.as_str(), sha))
-                .or_default()
-                .push((r.attempt, r.id, c));
-        }
-    }
-    let mut flaky_ids = std::collections::HashSet::new();
-    for list in attempts.values_mut().filter(|_| params.flaky_rerun) {
-        list.sort_unstable_by_key(|(a, id, _)| (*a, *id));
-        for (k, (_, id, c)) in list.iter().enumerate() {
-            let failed = matches!(c, RunConclusion::Failure | RunConclusion::TimedOut);
-            if failed
-                && list[k + 1..]
-                    .iter()
-                    .any(|(_, _, l)| *l == RunConclusion::Success)
-            {
-                flaky_ids.insert(*id);
-            }
-        }
-    }
-    let mut per_workflow: BTreeMap<(&str, &str), Acc> = BTreeMap::new();
-    let (mut durations, mut queue) = (Vec::new(), Vec::new());
-    let (mut ok, mut bad, mut passed, mut failed_tests) = (0, 0, 0i64, 0i64);
-    for r in &finished {
+    let flaky = if params.flaky_rerun {
+        flaky_runs(&finished)
+    } else {
+        vec![false; finished.len()]
+    };
+    let flaky_count = flaky.iter().filter(|f| **f).count();
+    // Few workflows, many runs: the workflows in a hash map by a cheap key of their names
+    // (hashing both names of every run with SipHash was a third of this function's time).
+    let mut per_workflow: IdMap<Vec<(&str, &str, Acc)>> = IdMap::default();
+    explain.pipeline_runs.reserve(finished.len());
+    for (r, is_flaky) in finished.iter().zip(&flaky) {
         explain.pipeline_runs.push(r.id);
-        let acc = per_workflow.entry((&r.repo, &r.workflow)).or_default();
+        let bucket = per_workflow
+            .entry(names_key(&r.repo, &r.workflow))
+            .or_default();
+        let k = match bucket
+            .iter()
+            .position(|(repo, wf, _)| *repo == r.repo && *wf == r.workflow)
+        {
+            Some(k) => k,
+            None => {
+                bucket.push((&r.repo, &r.workflow, Acc::default()));
+                bucket.len() - 1
+            }
+        };
+        let acc = &mut bucket[k].2;
         acc.runs += 1;
         if let (Some(s), Some(f)) = (r.started_at, r.finished_at) {
-            let d = (f - s).num_seconds();
-            durations.push(d);
-            acc.durations.push(d);
-        }
-        if let (Some(q), Some(s)) = (r.queued_at, r.started_at) {
-            queue.push((s - q).num_seconds());
+            acc.durations.push((f - s).num_seconds());
         }
         match r.conclusion {
-            Some(RunConclusion::Success) => {
-                ok += 1;
-                acc.ok += 1;
-            }
-            Some(RunConclusion::Failure | RunConclusion::TimedOut) => {
-                bad += 1;
-                acc.bad += 1;
-            }
+            Some(RunConclusion::Success) => acc.ok += 1,
+            Some(c) if is_failure(c) => acc.bad += 1,
             _ => {}
         }
-        if flaky_ids.contains(&r.id) {
+        if *is_flaky {
             acc.flaky += 1;
         }
-        passed += r.tests_passed.unwrap_or(0);
-        failed_tests += r.tests_failed.unwrap_or(0);
     }
-    let stats: Vec<WorkflowStats> = per_workflow
+    let per_workflow: Vec<(&str, &str, Acc)> = per_workflow.into_values().flatten().collect();
+    let (ok, bad) = per_workflow
+        .iter()
+        .fold((0, 0), |(ok, bad), (_, _, a)| (ok + a.ok, bad + a.bad));
+    let mut stats: Vec<WorkflowStats> = per_workflow
         .into_iter()
-        .filter(|(_, a)| a.runs >= params.min_runs)
-        .map(|((repo, workflow), a)| WorkflowStats {
+        .filter(|(_, _, a)| a.runs >= params.min_runs)
+        .map(|(repo, workflow, a)| WorkflowStats {
             repo: repo.to_string(),
             workflow: workflow.to_string(),
             runs: a.runs,
@@ -171,6 +297,7 @@ pub fn ci_report(
             flaky_runs: a.flaky,
         })
         .collect();
+    stats.sort_by(|a, b| (&a.repo, &a.workflow).cmp(&(&b.repo, &b.workflow)));
     let mut slowest = stats.clone();
     slowest.sort_by(|a, b| {
         b.duration
@@ -191,16 +318,16 @@ pub fn ci_report(
             .then_with(|| (&a.repo, &a.workflow).cmp(&(&b.repo, &b.workflow)))
     });
     least_reliable.truncate(params.worst);
-    let tests_total = passed + failed_tests;
+    let totals = ci_totals(runs, period);
     CiReport {
         definition: versions.reference(ids::CI),
-        runs: finished.len(),
-        duration: DurationSummary::from_seconds(durations),
-        queue: DurationSummary::from_seconds(queue),
-        success_rate: ratio(ok, ok + bad),
-        test_pass_rate: (tests_total > 0).then(|| passed as f64 / tests_total as f64),
-        flaky_runs: flaky_ids.len(),
-        flaky_rate: ratio(flaky_ids.len(), ok + bad).filter(|_| params.flaky_rerun),
+        runs: totals.runs,
+        duration: totals.duration,
+        queue: totals.queue,
+        success_rate: totals.success_rate,
+        test_pass_rate: totals.test_pass_rate,
+        flaky_runs: flaky_count,
+        flaky_rate: ratio(flaky_count, ok + bad).filter(|_| params.flaky_rerun),
         slowest,
         least_reliable,
         explain: explain.normalise(),
@@ -312,6 +439,114 @@ mod tests {
         assert_eq!(r.slowest[0].workflow, "e2e");
         assert_eq!(r.least_reliable[0].workflow, "e2e");
         assert_eq!(r.least_reliable[0].success_rate, Some(0.5));
+    }
+
+    /// Flaky runs as first defined: every (repo, workflow, commit) group sorted by attempt and
+    /// id, a failed attempt flaky when any later one passed.
+    fn flaky_by_definition(runs: &[PipelineRun]) -> Vec<i64> {
+        let mut groups: std::collections::BTreeMap<(&str, &str, &str), Vec<&PipelineRun>> =
+            std::collections::BTreeMap::new();
+        for r in runs {
+            if let (Some(sha), Some(_)) = (r.commit_sha.as_deref(), r.conclusion) {
+                groups
+                    .entry((&r.repo, &r.workflow, sha))
+                    .or_default()
+                    .push(r);
+            }
+        }
+        let mut flaky = Vec::new();
+        for list in groups.values_mut() {
+            list.sort_by_key(|r| (r.attempt, r.id));
+            for (k, r) in list.iter().enumerate() {
+                let later_pass = list[k + 1..].iter().any(|l| l.conclusion == Some(Success));
+                if r.conclusion.is_some_and(is_failure) && later_pass {
+                    flaky.push(r.id);
+                }
+            }
+        }
+        flaky.sort_unstable();
+        flaky
+    }
+
+    use RunConclusion::*;
+
+    fn arbitrary_run() -> impl Strategy<Value = (usize, usize, usize, i64, usize, i64)> {
+        // Few repos, workflows and commits so that groups collide; SHAs sharing their first
+        // eight bytes (one cheap key) must still be told apart.
+        (
+            0..2usize,
+            0..3usize,
+            0..6usize,
+            1..4i64,
+            0..6usize,
+            0..90i64,
+        )
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn flaky_runs_and_workflow_lists_match_the_definition(
+            specs in proptest::collection::vec(arbitrary_run(), 0..80)
+        ) {
+            let conclusions = [Success, Failure, TimedOut, Cancelled, Skipped];
+            let runs: Vec<PipelineRun> = specs
+                .iter()
+                .enumerate()
+                .map(|(k, &(repo, wf, sha, attempt, c, minutes))| {
+                    let mut r = run(
+                        k as i64 + 1,
+                        ["build", "test", "deploy"][wf],
+                        &format!("deadbeef{sha}"),
+                        attempt,
+                        Success,
+                        minutes,
+                    );
+                    r.repo = ["org/api", "org/web"][repo].into();
+                    r.conclusion = conclusions.get(c).copied();
+                    if sha == 5 {
+                        r.commit_sha = None;
+                    }
+                    r
+                })
+                .collect();
+            let params = CiParams { worst: 10, min_runs: 1, flaky_rerun: true };
+            let period = Period::new(t0(), t0() + Duration::days(10));
+            let report = ci_report(&runs, period, &params, &Versions::default());
+            let expected = flaky_by_definition(&runs);
+            prop_assert_eq!(report.flaky_runs, expected.len());
+            // Per workflow: the flaky runs of that workflow, and every list in name order on ties.
+            for w in report.slowest.iter().chain(&report.least_reliable) {
+                let of_workflow = runs
+                    .iter()
+                    .filter(|r| r.repo == w.repo && r.workflow == w.workflow)
+                    .filter(|r| expected.contains(&r.id))
+                    .count();
+                prop_assert_eq!(w.flaky_runs, of_workflow);
+                let n = runs.iter().filter(|r| r.repo == w.repo && r.workflow == w.workflow).count();
+                prop_assert_eq!(w.runs, n);
+            }
+            let workflows: std::collections::BTreeSet<(&str, &str)> =
+                runs.iter().map(|r| (r.repo.as_str(), r.workflow.as_str())).collect();
+            prop_assert_eq!(report.slowest.len(), workflows.len());
+            let totals = ci_totals(&runs, period);
+            prop_assert_eq!(
+                (totals.runs, totals.success_rate, totals.test_pass_rate),
+                (report.runs, report.success_rate, report.test_pass_rate)
+            );
+            prop_assert_eq!(totals.duration, report.duration);
+        }
+    }
+
+    #[test]
+    fn shas_sharing_their_first_bytes_are_different_commits() {
+        let runs = [
+            run(1, "build", "deadbeef-a", 1, Failure, 10),
+            run(2, "build", "deadbeef-b", 2, Success, 10),
+        ];
+        let r = ci_report(&runs, day(), &CiParams::default(), &Versions::default());
+        assert_eq!(r.flaky_runs, 0, "a pass on another commit is no re-run");
     }
 
     #[test]

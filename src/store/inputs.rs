@@ -6,13 +6,15 @@ use super::{Result, Store};
 use crate::metrics::actions::ActionInputs;
 use crate::metrics::definitions::{MetricDefinition, Versions};
 use crate::metrics::dora::{DoraInputs, DoraParams};
+use crate::metrics::id_map::IdSet;
 use crate::metrics::period::Period;
 use crate::metrics::slo::{SloParams, samples_needed_from};
 use crate::model::{
-    Change, DeploymentChange, Filter, IncidentEvent, Slo, SloSample, Timestamp, ts,
+    Change, DeployStatus, DeploymentChange, Filter, IncidentEvent, Slo, SloSample, Timestamp, ts,
 };
 use chrono::{Duration, Utc};
 use rusqlite::params_from_iter;
+use std::collections::HashSet;
 
 /// Whether a load of changes reads their titles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +106,98 @@ impl Store {
             period,
             deployments,
             changes: changes?,
+            links,
+            incidents,
+        })
+    }
+
+    /// The rows [`crate::metrics::dora::incident_links`] reads, as [`Store::dora_metric_inputs`]
+    /// loads them, except the changes: of those, only the ones a successful deployment without
+    /// links, in a chain with production deployments, falls back to (its commit is their merge
+    /// commit) and that the full load would hold (shipped by a loaded deployment, or merged in
+    /// the filter's range and scope). The links come out the same, without reading every
+    /// change of the period.
+    pub fn dora_link_inputs(
+        &self,
+        filter: &Filter,
+        params: &DoraParams,
+        now: Timestamp,
+    ) -> Result<DoraInputs> {
+        let until = filter.until.unwrap_or(now);
+        let scoped = Filter {
+            until: Some(until),
+            ..filter.clone()
+        };
+        let since = match filter.since {
+            Some(s) => Some(s),
+            None => self.first_deployment_at(&scoped)?,
+        };
+        let margin = CHAIN_MARGIN.max(params.incident_window).num_seconds();
+        let incident_scope = Filter {
+            until: Some(until + params.incident_window),
+            environment: None,
+            ..scoped.clone()
+        };
+        let deployments = self.deployments(&scoped, margin)?;
+        let links = self.deployment_links(&scoped, margin)?;
+        let incidents = self.incidents(&incident_scope, margin)?;
+        // Only chains (service, environment) holding a production deployment bear on the
+        // links: a chain's deployments subtract only from each other.
+        let succeeded = || {
+            deployments
+                .iter()
+                .filter(|d| d.status == DeployStatus::Success)
+        };
+        let production: HashSet<(&str, &str)> = succeeded()
+            .filter(|d| {
+                params
+                    .production
+                    .is_production(d.team.as_deref(), &d.environment)
+            })
+            .map(|d| (d.service.as_str(), d.environment.as_str()))
+            .collect();
+        let linked: IdSet = links.iter().map(|l| l.deployment_id).collect();
+        let mut shas: Vec<&str> = succeeded()
+            .filter(|d| !linked.contains(&d.id))
+            .filter(|d| production.contains(&(d.service.as_str(), d.environment.as_str())))
+            .filter_map(|d| d.commit_sha.as_deref())
+            .collect();
+        shas.sort_unstable();
+        shas.dedup();
+        let shipped: IdSet = links.iter().map(|l| l.change_id).collect();
+        let merged_in_scope = |c: &Change| {
+            c.merged_at.is_some_and(|m| {
+                scoped.since.is_none_or(|s| m >= s) && scoped.until.is_none_or(|u| m < u)
+            }) && scoped
+                .team
+                .as_deref()
+                .is_none_or(|t| c.team.as_deref() == Some(t))
+                && scoped
+                    .service
+                    .as_deref()
+                    .is_none_or(|s| c.service.as_deref() == Some(s))
+        };
+        let mut changes = Vec::new();
+        for chunk in shas.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT id, repo, service, team, NULL, state, merge_sha, first_commit_at,
+                        opened_at, first_review_at, merged_at, additions, deletions
+                 FROM changes WHERE merge_sha IN ({marks})"
+            );
+            let mut stmt = self.conn().prepare_cached(&sql)?;
+            for c in stmt.query_map(params_from_iter(chunk.iter()), map_change)? {
+                let c = c?;
+                if shipped.contains(&c.id) || merged_in_scope(&c) {
+                    changes.push(c);
+                }
+            }
+        }
+        changes.sort_unstable_by_key(|c| c.id);
+        Ok(DoraInputs {
+            period: since.map(|s| Period::new(s, until)),
+            deployments,
+            changes,
             links,
             incidents,
         })
@@ -370,6 +464,100 @@ mod tests {
         (store, anchor)
     }
 
+    /// The Incidents pane's lean load and links give exactly the attributions and shipped
+    /// changes of the full DORA report, over all teams and one team.
+    #[test]
+    fn link_inputs_give_the_links_of_the_full_report() {
+        use crate::metrics::dora::{dora_report, incident_links};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, anchor) = demo(&dir.path().join("demo.db"));
+        let params = DoraParams::default();
+        for team in [None, Some("search".to_string())] {
+            let filter = Filter {
+                since: Some(anchor - Duration::days(90)),
+                until: Some(anchor),
+                team,
+                ..Filter::default()
+            };
+            let full = store
+                .dora_metric_inputs(&filter, &params, anchor)
+                .expect("full");
+            let lean = store
+                .dora_link_inputs(&filter, &params, anchor)
+                .expect("lean");
+            assert!(lean.changes.len() < full.changes.len());
+            let report = dora_report(&full, &params, &Versions::default());
+            let links = incident_links(&lean, &params);
+            assert!(!report.attributions.is_empty());
+            assert_eq!(links.attributions, report.attributions);
+            assert_eq!(links.shipped.len(), report.outcomes.len());
+            assert!(
+                report
+                    .outcomes
+                    .iter()
+                    .any(|o| !o.shipped_change_ids.is_empty())
+            );
+            for o in &report.outcomes {
+                assert_eq!(
+                    links.shipped.get(&o.deployment_id),
+                    Some(&o.shipped_change_ids)
+                );
+            }
+        }
+    }
+
+    /// The pane's incident list read in SQL is the scope's whole history filtered in Rust.
+    #[test]
+    fn incidents_in_range_or_open_match_the_filtered_history() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, anchor) = demo(&dir.path().join("demo.db"));
+        // `now` one second into an incident that lasts longer: open at `now`, created before
+        // the range, it is listed.
+        let spanning = store
+            .incidents(&Filter::default(), 0)
+            .expect("all")
+            .into_iter()
+            .find(|i| {
+                i.created_at < anchor - Duration::days(20)
+                    && i.resolved_at
+                        .is_some_and(|r| r > i.created_at + Duration::seconds(2))
+            })
+            .expect("an incident lasting a few seconds");
+        let now = spanning.created_at + Duration::seconds(1);
+        let since = now;
+        for team in [None, spanning.team.clone()] {
+            let history = Filter {
+                until: Some(now),
+                team: team.clone(),
+                ..Filter::default()
+            };
+            let expected: Vec<i64> = store
+                .incidents(&history, 0)
+                .expect("history")
+                .into_iter()
+                .filter(|i| i.created_at >= since || i.resolved_at.is_none_or(|r| r > now))
+                .map(|i| i.id)
+                .collect();
+            let scope = Filter {
+                since: Some(since),
+                ..history
+            };
+            let got: Vec<i64> = store
+                .incidents_in_range_or_open(&scope, now)
+                .expect("listed")
+                .into_iter()
+                .map(|i| i.id)
+                .collect();
+            assert_eq!(got, expected);
+            assert!(got.contains(&spanning.id));
+            let in_range = store.incidents(&scope, 0).expect("in range").len();
+            assert!(
+                got.len() > in_range,
+                "open incidents from before the range are listed"
+            );
+        }
+    }
+
     /// The metric load reads the same rows as the report's, on a second connection, with
     /// the titles left out; the lean reads keep every row the full ones return.
     #[test]
@@ -409,6 +597,25 @@ mod tests {
             );
 
             let runs = store.pipeline_runs(&filter).expect("runs");
+            assert!(
+                runs.windows(2)
+                    .all(|w| (w[0].finished_at, w[0].id) < (w[1].finished_at, w[1].id)),
+                "runs come in finish order"
+            );
+            // Read by id ranges: exactly the rows of one indexed query in finish order.
+            let direct: Vec<i64> = {
+                let w = where_clause(&filter, "finished_at", 0, false);
+                let sql = format!(
+                    "SELECT id FROM pipeline_runs{} ORDER BY finished_at, id",
+                    w.sql
+                );
+                let mut stmt = store.conn().prepare(&sql).expect("prepare");
+                stmt.query_map(params_from_iter(w.params.iter()), |r| r.get(0))
+                    .expect("query")
+                    .collect::<rusqlite::Result<_>>()
+                    .expect("ids")
+            };
+            assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), direct);
             let lean_runs = store.pipeline_runs_for_metrics(&filter).expect("lean runs");
             assert!(!runs.is_empty());
             assert_eq!(runs.len(), lean_runs.len());

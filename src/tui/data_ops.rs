@@ -105,7 +105,8 @@ impl Shared {
                 let p = Period::new(w.period.start.max(req.since), w.period.end.min(req.until));
                 let lo = runs.partition_point(|r| r.finished_at.is_none_or(|f| f < p.start));
                 let hi = runs.partition_point(|r| r.finished_at.is_none_or(|f| f < p.end));
-                let r = ci::ci_report(&runs[lo..hi.max(lo)], p, &params, &versions);
+                // The weekly series shows totals only: no flaky or per-workflow grouping.
+                let r = ci::ci_totals(&runs[lo..hi.max(lo)], p);
                 CiWeek {
                     week_start: w.start,
                     runs: r.runs,
@@ -143,23 +144,22 @@ impl Shared {
         let scope = Filter {
             team: req.team.clone(),
             service: req.service.clone(),
+            since: Some(req.since),
             until: Some(now),
             ..Filter::default()
         };
         // The scope's incidents plus those still open at `now`, whatever their age.
-        let mut list: Vec<Incident> = store
-            .incidents(&scope, 0)?
-            .into_iter()
-            .filter(|i| i.created_at >= req.since || i.resolved_at.is_none_or(|r| r > now))
-            .collect();
+        let mut list: Vec<Incident> = store.incidents_in_range_or_open(&scope, now)?;
         let ids: Vec<i64> = list.iter().map(|i| i.id).collect();
         let events = store.incident_events_for(&ids)?;
         let report =
             incidents::incident_report(&list, &events, req.period(), now, &params, &versions);
 
         let dparams = self.config.dora_params(&self.ownership, tz);
-        let inputs = store.dora_metric_inputs(&req.filter(), &dparams, now)?;
-        let dora = dora::dora_report(&inputs, &dparams, &versions);
+        // Only the attributions and what deployments shipped: not the DORA keys, nor every
+        // change of the period (the rows of those listed are read by id below).
+        let inputs = store.dora_link_inputs(&req.filter(), &dparams, now)?;
+        let dora = dora::incident_links(&inputs, &dparams);
         let deployments: HashMap<i64, &Deployment> =
             inputs.deployments.iter().map(|d| (d.id, d)).collect();
         let attributions: HashMap<i64, _> = dora
@@ -168,9 +168,9 @@ impl Shared {
             .map(|a| (a.incident_id, a))
             .collect();
         let shipped: HashMap<i64, &[i64]> = dora
-            .outcomes
+            .shipped
             .iter()
-            .map(|o| (o.deployment_id, o.shipped_change_ids.as_slice()))
+            .map(|(d, ids)| (*d, ids.as_slice()))
             .collect();
         let attributed = |i: &Incident| {
             attributions

@@ -77,16 +77,26 @@ pub(crate) fn ship_along(
     for l in links {
         linked.entry(l.deployment_id).or_default().push(l.change_id);
     }
+    let by_id: IdMap<&Deployment> = deployments.iter().map(|d| (d.id, d)).collect();
+    // Only the commits of deployments without links are looked up by merge commit: those
+    // alone are hashed in full, the other changes are passed over on a cheap key of their SHA.
+    let fallback: IdSet = chain
+        .iter()
+        .filter(|l| !linked.contains_key(&l.deployment_id))
+        .filter_map(|l| by_id.get(&l.deployment_id)?.commit_sha.as_deref())
+        .map(sha_key)
+        .collect();
     // Two changes with one merge commit (a re-imported row) resolve to the lower id, so the
     // result does not depend on input order.
     let mut by_merge_sha: HashMap<&str, i64> = HashMap::new();
     for c in changes {
-        if let Some(sha) = c.merge_sha.as_deref() {
+        if let Some(sha) = c.merge_sha.as_deref()
+            && fallback.contains(&sha_key(sha))
+        {
             let id = by_merge_sha.entry(sha).or_insert(c.id);
             *id = (*id).min(c.id);
         }
     }
-    let by_id: IdMap<&Deployment> = deployments.iter().map(|d| (d.id, d)).collect();
     let mut shipped: IdMap<Vec<i64>> = IdMap::default();
     shipped.reserve(chain.len());
     let mut seen_in_chain = IdSet::default();
@@ -112,4 +122,13 @@ pub(crate) fn ship_along(
         shipped.insert(d.id, added);
     }
     shipped
+}
+
+/// The first eight bytes of a commit SHA as a number: a cheap hash key for SHAs, which are
+/// already uniformly distributed. SHAs sharing a key are told apart by comparing them in full.
+pub(crate) fn sha_key(sha: &str) -> i64 {
+    match sha.as_bytes().first_chunk::<8>() {
+        Some(head) => i64::from_le_bytes(*head),
+        None => sha.bytes().fold(0xff, |w, b| (w << 8) | i64::from(b)),
+    }
 }

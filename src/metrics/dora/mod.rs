@@ -19,6 +19,7 @@ pub use cfr::{
     AttributionRule, ChangeFailureRate, DeploymentOutcome, FailureCause, IncidentAttribution,
     RecoveryTime, ReworkRate, TimeToRestore, attribute_incidents,
 };
+pub(crate) use chaining::sha_key;
 pub use chaining::{ChainLink, chain_deployments, ship_changes};
 pub use frequency::DeploymentFrequency;
 pub use lead_time::{LeadTime, LeadTimeStages};
@@ -277,6 +278,40 @@ pub fn dora_report(inputs: &DoraInputs, params: &DoraParams, versions: &Versions
         weekly,
         outcomes,
         attributions,
+    }
+}
+
+/// Which deployment each incident was attributed to, and what each production deployment of
+/// the period shipped: [`DoraReport::attributions`] and the `shipped_change_ids` of
+/// [`DoraReport::outcomes`], by the same definitions, without computing the keys.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentLinks {
+    pub attributions: Vec<IncidentAttribution>,
+    /// Per successful production deployment that finished in the period.
+    pub shipped: IdMap<Vec<i64>>,
+}
+
+/// [`IncidentLinks`] of `inputs`. The changes are read only for deployments without links
+/// (their merge commit is looked up), so inputs holding just those changes give the same links
+/// as the full ones (see `Store::dora_link_inputs`).
+pub fn incident_links(inputs: &DoraInputs, params: &DoraParams) -> IncidentLinks {
+    let empty = Period::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH);
+    let prepared = Prepared::new(inputs, params, resolve_period(inputs).unwrap_or(empty));
+    let attributions =
+        attribute_incidents(&prepared.prod, &inputs.incidents, params.incident_window);
+    let shipped = prepared
+        .in_period()
+        .iter()
+        .map(|d| {
+            (
+                d.id,
+                prepared.shipped.get(&d.id).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    IncidentLinks {
+        attributions,
+        shipped,
     }
 }
 
