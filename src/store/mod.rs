@@ -7,6 +7,7 @@ pub mod inputs;
 mod migrations;
 pub mod planning;
 pub mod read;
+mod runs;
 pub mod sweep;
 pub mod tables;
 pub mod write;
