@@ -416,6 +416,11 @@ fn slo_and_incident_details_open_and_close() {
     let s = screen(&app, 120, 40);
     assert!(s.contains("Timeline"), "{s}");
     assert!(s.contains("Attributed deployment"), "{s}");
+    // Named as its tool names it, not by the store's row id.
+    let row = &app.incidents.data.as_ref().unwrap().rows[0];
+    let reference = row.reference.clone().expect("demo incidents have provenance");
+    assert_ne!(reference, row.incident.id.to_string());
+    assert!(s.contains(&format!(" Incident {reference} ")), "{s}");
     press(&mut app, &loader, code(KeyCode::Esc));
     assert!(app.incidents.detail.is_none());
 }

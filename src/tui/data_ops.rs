@@ -57,6 +57,9 @@ pub enum SlaStatus {
 #[derive(Debug, Clone)]
 pub struct IncidentRow {
     pub incident: Incident,
+    /// The incident as its tool names it (PagerDuty's id, Opsgenie's tiny id, an issue number):
+    /// the stored external id.
+    pub reference: Option<String>,
     /// Created to first acknowledgement (from the log when there is one), in seconds.
     pub ack_seconds: Option<f64>,
     pub resolve_seconds: Option<f64>,
@@ -209,6 +212,8 @@ impl Shared {
                 .cmp(&open_now(a))
                 .then(b.created_at.cmp(&a.created_at))
         });
+        let ids: Vec<i64> = list.iter().map(|i| i.id).collect();
+        let mut provenance = store.provenance_many("incidents", &ids)?;
         let mut rows = Vec::with_capacity(list.len());
         for i in list {
             let events = by_incident.remove(&i.id).unwrap_or_default();
@@ -244,6 +249,7 @@ impl Shared {
                 .map(|ids| ids.iter().filter_map(|c| changes.get(c).cloned()).collect())
                 .unwrap_or_default();
             rows.push(IncidentRow {
+                reference: provenance.remove(&i.id).map(|p| p.external_id),
                 ack_seconds: one.acknowledge.median_seconds,
                 resolve_seconds: one.resolve.median_seconds,
                 sla,

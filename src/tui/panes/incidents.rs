@@ -45,7 +45,8 @@ impl IncidentState {
         self.list.visible(&d.rows, |r| {
             let i = &r.incident;
             format!(
-                "{} {} {} {} {}",
+                "{} {} {} {} {} {}",
+                r.reference.as_deref().unwrap_or(""),
                 i.severity.as_str(),
                 i.severity_original,
                 i.title,
@@ -362,7 +363,10 @@ fn render_detail(f: &mut Frame, area: Rect, row: &IncidentRow, scroll: u16, t: T
             .scroll((scroll, 0))
             .block(
                 Block::bordered()
-                    .title(format!(" Incident {} · Esc back · j/k scroll ", i.id))
+                    .title(format!(
+                        " Incident {} · Esc back · j/k scroll ",
+                        row.reference.as_deref().unwrap_or(&format!("#{}", i.id))
+                    ))
                     .title_style(t.title()),
             ),
         area,
