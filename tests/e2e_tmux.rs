@@ -229,3 +229,45 @@ fn demo_in_a_real_terminal_visits_every_pane_and_exits_cleanly() {
         "the TUI left its screen behind:\n{s}"
     );
 }
+
+/// A demo database opened as any database (`plumb --db`) is shown as the demo shows it: from
+/// its anchor, so the numbers are those of `plumb demo` and `plumb report`, not of today.
+#[test]
+fn a_demo_database_opened_with_db_counts_from_its_anchor() {
+    if !tmux_available() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux to run this test)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let exit_file = dir.path().join("exit");
+    generate(&db);
+    let tmux = Tmux {
+        socket: format!("plumb-e2e-db-{}", std::process::id()),
+    };
+    let command = format!(
+        "env HOME={home} XDG_CONFIG_HOME={home}/c XDG_DATA_HOME={home}/d \
+         XDG_STATE_HOME={home}/s {bin} --db {db}; echo $? > {exit}; sleep 30",
+        home = dir.path().display(),
+        bin = env!("CARGO_BIN_EXE_plumb"),
+        db = db.display(),
+        exit = exit_file.display(),
+    );
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "plumb",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &command,
+    ]);
+    assert!(out.status.success(), "tmux new-session failed: {out:?}");
+    // The same total as `plumb demo --anchor 2026-11-01` shows (the Overview snapshot).
+    let s = tmux.wait_for("4 teams · 2149 deployments");
+    assert!(s.contains("[demo]"), "{s}");
+    tmux.keys(&["q"]);
+    assert_eq!(wait_for_file(&exit_file).trim(), "0");
+}
