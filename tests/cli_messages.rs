@@ -132,3 +132,42 @@ fn import_of_one_row_says_one_row() {
                 .and(predicate::str::contains("1 rows").not()),
         );
 }
+
+#[test]
+fn sync_status_lists_configured_sources_that_never_synced_and_creates_no_database() {
+    let home = tempfile::tempdir().unwrap();
+    let cfg = config(home.path(), &closed_port_url());
+    let cfg = cfg.to_str().unwrap();
+    let typo = home.path().join("typo.db");
+    plumb(home.path())
+        .args([
+            "--config",
+            cfg,
+            "--db",
+            typo.to_str().unwrap(),
+            "sync",
+            "status",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("no database at").and(predicate::str::contains("typo.db")),
+        );
+    assert!(!typo.exists(), "asking about a database does not create it");
+
+    // A database that exists but never synced this source still lists it.
+    let db = home.path().join("plumb.db");
+    drop(plumb::store::Store::open(&db).unwrap());
+    plumb(home.path())
+        .args([
+            "--config",
+            cfg,
+            "--db",
+            db.to_str().unwrap(),
+            "sync",
+            "status",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::is_match(r"(?m)^gh +\(not synced yet\) +never ").unwrap());
+}

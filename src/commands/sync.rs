@@ -109,9 +109,29 @@ fn source_failed(store: &Store, progress: &Progress, source: &str, message: &str
 }
 
 fn status(ctx: &Context) -> Result<ExitCode> {
+    // Asking about a database must not create one (a mistyped --db would look like a fresh
+    // store that never synced).
+    if !ctx.db_path.exists() {
+        emit(&format!(
+            "nothing synced yet: no database at {}; run `plumb sync`\n",
+            ctx.db_path.display()
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let configured: Vec<String> = ctx
+        .load_config()?
+        .sources
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
     let store = Store::open(&ctx.db_path)?;
     let rows = cursor::all(store.conn()).wrap_err("cannot read the sync state")?;
-    if rows.is_empty() {
+    // Configured sources without any recorded resource have never synced: listed too.
+    let never: Vec<&String> = configured
+        .iter()
+        .filter(|name| !rows.iter().any(|(source, _, _)| source == *name))
+        .collect();
+    if rows.is_empty() && never.is_empty() {
         emit("nothing synced yet; run `plumb sync`\n")?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -126,9 +146,11 @@ fn status(ctx: &Context) -> Result<ExitCode> {
         "SOURCE", "RESOURCE", "LAST SUCCESS", "CURSOR AGE", "REMOVED"
     );
     for (source, resource, row) in rows {
-        let cursor_age = match &row.cursor.pass {
-            Some(_) => format!("{} (resumes)", age(row.cursor.advanced_at)),
-            None => age(row.cursor.advanced_at),
+        // A resource read whole each time (or imported) has no cursor: "-", not "never".
+        let cursor_age = match (&row.cursor.pass, row.cursor.advanced_at) {
+            (Some(_), at) => format!("{} (resumes)", age(at)),
+            (None, None) => "-".into(),
+            (None, at) => age(at),
         };
         let error = match (&row.last_error, row.last_error_at) {
             (Some(e), at) => format!("{} ago: {e}", age(at)),
@@ -146,6 +168,13 @@ fn status(ctx: &Context) -> Result<ExitCode> {
         let _ = writeln!(
             out,
             "{source:<16} {resource:<32} {last_ok:<14} {cursor_age:<14} {removed:<14} {error}"
+        );
+    }
+    for source in never {
+        let _ = writeln!(
+            out,
+            "{source:<16} {:<32} {:<14} {:<14} {:<14} -",
+            "(not synced yet)", "never", "-", "-"
         );
     }
     emit(&out)?;
