@@ -48,6 +48,43 @@ fn config_check_reports_a_typo_with_line_and_column_and_exits_2() {
 }
 
 #[test]
+fn doctor_and_sync_point_at_the_file_and_the_names_they_read() {
+    let home = tempfile::tempdir().unwrap();
+    let bad = home.path().join("bad.toml");
+    std::fs::write(&bad, "[ui]\ntheme = \"neon\"\nmouse = \"yes\"\n").unwrap();
+    let out = plumb(home.path())
+        .args(["--config", bad.to_str().unwrap(), "doctor", "--offline"])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let check = format!("plumb --config {} config check", bad.display());
+    assert_eq!(text.matches("config check").count(), 1, "said once: {text}");
+    assert!(text.contains(&check), "{text}");
+
+    let good = home.path().join("good.toml");
+    std::fs::write(
+        &good,
+        "[[sources]]\nname = \"gh\"\nkind = \"github\"\ntoken_env = \"GITHUB_TOKEN\"\nrepos = [\"acme/api\"]\n",
+    )
+    .unwrap();
+    plumb(home.path())
+        .args([
+            "--config",
+            good.to_str().unwrap(),
+            "sync",
+            "--source",
+            "nope",
+        ])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("no source named `nope`")
+                .and(predicate::str::contains("its sources are: gh")),
+        );
+}
+
+#[test]
 fn config_init_writes_a_valid_example_and_refuses_to_overwrite() {
     let home = tempfile::tempdir().unwrap();
     plumb(home.path())

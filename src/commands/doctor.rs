@@ -48,10 +48,18 @@ pub fn run(ctx: &Context, offline: bool) -> Result<ExitCode> {
             Some(loaded.config)
         }
         Err(e) => {
-            r.fail(
-                "config",
-                format!("{e} (run `plumb config check` for every problem)"),
-            );
+            // The check to run names the file doctor read, and is said once.
+            let check = match &ctx.explicit_config {
+                Some(path) => format!("plumb --config {} config check", path.display()),
+                None => "plumb config check".to_string(),
+            };
+            let text = e.to_string();
+            let text = if text.contains("plumb config check") {
+                text.replace("plumb config check", &check)
+            } else {
+                format!("{text} (run `{check}` for every problem)")
+            };
+            r.fail("config", text);
             None
         }
     };

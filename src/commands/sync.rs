@@ -31,8 +31,17 @@ fn sync_all(ctx: &Context, args: &SyncArgs) -> Result<ExitCode> {
         .collect();
     if sources.is_empty() {
         return Err(match &args.source {
+            Some(name) if config.sources.is_empty() => {
+                eyre!(
+                    "no source named `{name}`: the config has no [[sources]] (see `plumb config init`)"
+                )
+            }
             Some(name) => {
-                eyre!("no source named `{name}` in the config; `plumb config check` lists them")
+                let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+                eyre!(
+                    "no source named `{name}` in the config; its sources are: {}",
+                    names.join(", ")
+                )
             }
             None => eyre!("the config has no [[sources]]; add one (see `plumb config init`)"),
         });
