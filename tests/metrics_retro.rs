@@ -325,8 +325,14 @@ fn scope_buckets_follow_membership_and_resolution() {
     assert_eq!(keys(&p.carried_over.items), ["PAY-5", "PAY-7"]);
     assert_eq!(p.carried_over.points, 5.0);
     assert_eq!(keys(&p.carried_in.items), ["PAY-5"]);
-    // 22 / 26 points; 6 of 8 items in scope (removed ones are out of scope).
+    // 22 / 26 points; 6 of 8 items in scope (removed ones are out of scope). Of the committed
+    // items, 1, 2, 3, 4 and 10 are done: 19 of 26 points ("say/do").
     assert!((p.completion_points.unwrap() - 22.0 / 26.0).abs() < 1e-12);
+    assert_eq!(
+        keys(&p.committed_done.items),
+        ["PAY-1", "PAY-2", "PAY-3", "PAY-4", "PAY-10"]
+    );
+    assert!((p.say_do_points.unwrap() - 19.0 / 26.0).abs() < 1e-12);
     assert_eq!(p.completion_count, Some(0.75));
     // The close is the completion time, two hours after the planned end.
     assert_eq!(p.sprint.close_at, day(14.0) + Duration::hours(2));
@@ -448,11 +454,52 @@ fn low_completion_and_scope_creep_prompt_stop() {
     i.items[3].resolved_at = None;
     i.memberships[8].added_at = Some(day(10.0));
     let p = retro_prep(&i, day(30.0), &RetroParams::default(), &Versions::default()).unwrap();
-    // 14 of 26 points = 54 %; added 3 + 13 = 16 points = 62 % of the commitment.
+    // 14 points done, but of the 26 committed only 1, 2, 3 and 10 = 11 (42 %); added 3 + 13 =
+    // 16 points = 62 % of the commitment.
     assert_eq!(p.completed.points, 14.0);
+    assert_eq!(p.committed_done.points, 11.0);
     assert_eq!(p.added.points, 16.0);
-    assert!(p.prompts[0].kind == PromptKind::Stop && p.prompts[0].text.contains("14 of 26"));
+    let first = &p.prompts[0];
+    assert!(
+        first.kind == PromptKind::Stop
+            && first.text.contains("11 of 26 committed points done (42%)")
+            && first.text.contains("and 16 points added after the start"),
+        "{first:?}"
+    );
     assert!(p.prompts[1].kind == PromptKind::Stop && p.prompts[1].text.contains("62%"));
+}
+
+#[test]
+fn scope_added_and_done_never_makes_the_commitment_look_kept() {
+    let mut i = inputs();
+    // Item 7, added on day 5, gets 20 points and is done: 42 points done of 26 committed
+    // (162 % by Jira's convention), yet only 19 of the 26 committed (73 %): no verdict.
+    i.items[6].points = Some(20.0);
+    i.items[6].resolved_at = Some(day(9.0));
+    let p = retro_prep(&i, day(30.0), &RetroParams::default(), &Versions::default()).unwrap();
+    assert!((p.completion_points.unwrap() - 42.0 / 26.0).abs() < 1e-12);
+    assert!((p.say_do_points.unwrap() - 19.0 / 26.0).abs() < 1e-12);
+    assert!(
+        !p.prompts
+            .iter()
+            .any(|x| x.text.contains("committed points")),
+        "{:?}",
+        p.prompts
+    );
+    // A sprint not finished yet gets no commitment verdict either, however little is done.
+    if let Some(s) = i.sprint.as_mut() {
+        s.state = "active".into();
+        s.completed_at = None;
+    }
+    let p = retro_prep(&i, day(3.5), &RetroParams::default(), &Versions::default()).unwrap();
+    assert!(!p.sprint.finished);
+    assert!(
+        !p.prompts
+            .iter()
+            .any(|x| x.text.contains("committed points")),
+        "{:?}",
+        p.prompts
+    );
 }
 
 #[test]

@@ -103,7 +103,8 @@ impl RetroParams {
     pub fn definitions(&self) -> Vec<MetricDefinition> {
         vec![MetricDefinition::new(
             RETRO_PREP,
-            1,
+            // 2: the commitment prompts judge committed points done (say/do), not all done.
+            2,
             json!({
                 "outlier_fence": self.outlier_fence,
                 "outlier_min_items": self.outlier_min_items,
@@ -216,6 +217,8 @@ pub struct SprintInfo {
     pub state: String,
     pub start_at: Timestamp,
     pub close_at: Timestamp,
+    /// Closed, or past its planned end: only then is its commitment judged.
+    pub finished: bool,
 }
 
 /// The retro prep of one sprint.
@@ -236,8 +239,15 @@ pub struct RetroPrep {
     pub carried_over: Bucket,
     /// Committed items that were already in an earlier sprint.
     pub carried_in: Bucket,
-    /// Completed points over committed points.
+    /// Completed points over committed points (Jira's sprint report: added scope counts, so it
+    /// can pass 100 %).
     pub completion_points: Option<f64>,
+    /// Points of the committed items that were completed, over committed points ("say/do"):
+    /// what the commitment prompts judge, so scope added later cannot make a sprint look
+    /// well planned.
+    pub say_do_points: Option<f64>,
+    /// The committed items completed by the close.
+    pub committed_done: Bucket,
     /// Completed items over scope items.
     pub completion_count: Option<f64>,
     pub cycle_time: DurationSummary,
@@ -343,6 +353,7 @@ pub fn retro_prep(
 
     let (mut committed, mut added, mut removed, mut completed, mut carried_over, mut carried_in) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut committed_done = vec![];
     for w in &inputs.items {
         // Items the tracker places in the sprint without a membership record were planned.
         let (added_at, removed_at) = match here.get(&w.id) {
@@ -355,7 +366,8 @@ pub fn retro_prep(
         }
         let at_start = added_at.is_none_or(|a| a <= start);
         let gone = removed_at.is_some_and(|r| r < close);
-        if at_start && removed_at.is_none_or(|r| r > start) {
+        let was_committed = at_start && removed_at.is_none_or(|r| r > start);
+        if was_committed {
             committed.push(item(w));
             if earlier.contains(&w.id) {
                 carried_in.push(item(w));
@@ -369,6 +381,9 @@ pub fn retro_prep(
         }
         if w.resolved_at.is_some_and(|r| r <= close) {
             completed.push(item(w));
+            if was_committed {
+                committed_done.push(item(w));
+            }
         } else {
             carried_over.push(item(w));
         }
@@ -376,6 +391,8 @@ pub fn retro_prep(
     let scope_count = completed.len() + carried_over.len();
     let (committed, completed) = (Bucket::of(committed), Bucket::of(completed));
     let completion_points = (committed.points > 0.0).then(|| completed.points / committed.points);
+    let committed_done = Bucket::of(committed_done);
+    let say_do_points = (committed.points > 0.0).then(|| committed_done.points / committed.points);
     let completion_count = (scope_count > 0).then(|| completed.count() as f64 / scope_count as f64);
 
     let cycles: Vec<f64> = completed
@@ -500,6 +517,7 @@ pub fn retro_prep(
             state: sprint.state.clone(),
             start_at: start,
             close_at: close,
+            finished: sprint.completed_at.is_some_and(|c| c <= now) || sprint.end_at <= now,
         },
         previous_sprint: inputs.previous.as_ref().map(|p| p.name.clone()),
         committed,
@@ -509,6 +527,8 @@ pub fn retro_prep(
         carried_over: Bucket::of(carried_over),
         carried_in: Bucket::of(carried_in),
         completion_points,
+        say_do_points,
+        committed_done,
         completion_count,
         cycle_time,
         outliers,

@@ -23,12 +23,20 @@ fn pts(p: f64) -> String {
 pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
     let mut out = Vec::new();
     let mut say = |kind, text: String| out.push(Prompt { kind, text });
-    match p.completion_points {
+    // The commitment is judged on what was committed: points added later are quoted, never
+    // counted towards it.
+    let added = if p.added.points > 0.0 {
+        format!(", and {} points added after the start", pts(p.added.points))
+    } else {
+        String::new()
+    };
+    // A sprint still running (or not started) has no commitment verdict yet.
+    match p.say_do_points.filter(|_| p.sprint.finished) {
         Some(c) if c < params.low_completion => say(
             PromptKind::Stop,
             format!(
-                "over-committing: {} of {} committed points done ({}).",
-                pts(p.completed.points),
+                "over-committing: {} of {} committed points done ({}){added}.",
+                pts(p.committed_done.points),
                 pts(p.committed.points),
                 pct(c)
             ),
@@ -36,8 +44,8 @@ pub fn prompts(p: &RetroPrep, params: &RetroParams) -> Vec<Prompt> {
         Some(c) if c >= params.high_completion => say(
             PromptKind::Continue,
             format!(
-                "planning at this pace: {} of {} committed points done ({}).",
-                pts(p.completed.points),
+                "planning at this pace: {} of {} committed points done ({}){added}.",
+                pts(p.committed_done.points),
                 pts(p.committed.points),
                 pct(c)
             ),

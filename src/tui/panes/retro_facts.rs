@@ -68,9 +68,10 @@ pub fn fact_value(p: &RetroPrep, i: usize) -> String {
         1 => bucket_value(&p.added),
         2 => bucket_value(&p.removed),
         3 => format!(
-            "{} · {} of points",
+            "{} · {} of points · say/do {}",
             bucket_value(&p.completed),
-            fmt_pct(p.completion_points)
+            fmt_pct(p.completion_points),
+            fmt_pct(p.say_do_points)
         ),
         4 => bucket_value(&p.carried_over),
         5 => bucket_value(&p.carried_in),

@@ -112,9 +112,11 @@ pub fn render(p: &RetroPrep) -> String {
     ));
     let _ = writeln!(
         out,
-        "\nCompletion: {} of committed points, {} of items in scope.",
+        "\nCompletion: {} of committed points, {} of items in scope; say/do: {} of the committed \
+         points were done (scope added later left out).",
         fmt_pct(p.completion_points),
-        fmt_pct(p.completion_count)
+        fmt_pct(p.completion_count),
+        fmt_pct(p.say_do_points)
     );
     item_list(&mut out, "Completed", &p.completed);
     item_list(&mut out, "Added after start", &p.added);
