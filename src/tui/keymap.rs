@@ -130,7 +130,7 @@ impl Action {
             Action::Top => "first",
             Action::Bottom => "last",
             Action::DrillDown => "open / explain",
-            Action::Back => "back",
+            Action::Back => "back / clear team, service",
             Action::RangePrev => "shorter range",
             Action::RangeNext => "longer range",
             Action::Refresh => "refresh",
