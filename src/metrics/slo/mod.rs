@@ -74,7 +74,8 @@ pub struct BurnDownPoint {
     pub day: NaiveDate,
     /// Budget remaining at the end of the day; `None` for days still to come.
     pub remaining: Option<f64>,
-    /// The straight line from 1 to 0 over a calendar period (`None` for rolling windows).
+    /// The straight line from 1 at the window's start to 0 at its end: spending exactly at
+    /// budget pace.
     pub ideal: Option<f64>,
 }
 
@@ -197,7 +198,7 @@ pub fn slo_report(
         _ => None,
     };
     let calendar = matches!(slo.window, SloWindow::Calendar { .. });
-    let burn_down = burn_down(slo, &adjusted_window, window, c, now, tz, calendar);
+    let burn_down = burn_down(slo, &adjusted_window, window, c, now, tz);
     let expected_remaining = calendar
         .then(|| {
             burn_down
@@ -244,7 +245,7 @@ pub fn slo_report(
 }
 
 /// Remaining budget at the end of each day of the window (same denominator as the report, so
-/// the last point equals `budget_remaining`), plus the ideal line on calendar windows.
+/// the last point equals `budget_remaining`), with the ideal line.
 fn burn_down(
     slo: &Slo,
     samples: &[SloSample],
@@ -252,7 +253,6 @@ fn burn_down(
     total: Consumption,
     now: Timestamp,
     tz: Tz,
-    calendar: bool,
 ) -> Vec<BurnDownPoint> {
     let mut out = Vec::new();
     if total.denominator <= 0.0 {
@@ -279,7 +279,9 @@ fn burn_down(
         out.push(BurnDownPoint {
             day,
             remaining,
-            ideal: calendar.then(|| 1.0 - k as f64 / days as f64),
+            // Spending exactly at budget pace: from 1 at the window's start to 0 at its end
+            // (for a rolling window, the end is now).
+            ideal: Some(1.0 - k as f64 / days as f64),
         });
         day += Duration::days(1);
     }
