@@ -101,6 +101,20 @@ impl Palette {
         }
     }
 
+    /// What Enter would do with input no entry matches: a typed range is read as Enter reads it,
+    /// so `range 14d` says it will run rather than "no command matches".
+    fn typed_hint(&self) -> String {
+        let typed = self.input.trim().to_lowercase();
+        match typed
+            .strip_prefix("range ")
+            .map(|a| range_command(a.trim()))
+        {
+            Some(Ok(Command::Range(days))) => format!("Enter shows the last {days} days"),
+            Some(Err(why)) => why,
+            _ => "no command matches".to_string(),
+        }
+    }
+
     fn enter(&self) -> Result<Command, String> {
         let typed = self.input.trim().to_lowercase();
         // A range is read as the CLI reads a span, never fuzzily: `range 3d` must not run the
@@ -127,7 +141,8 @@ impl Palette {
             .collect();
         Err(match (word, choices.is_empty()) {
             ("team" | "service", false) => {
-                format!("no {word} matches `{}`; try {}", self.input.trim(), {
+                let name = typed.strip_prefix(word).unwrap_or(&typed).trim();
+                format!("no {word} matches `{name}`; try {}", {
                     let shown: Vec<&str> = choices.iter().take(6).copied().collect();
                     shown.join(", ")
                 })
@@ -163,7 +178,7 @@ impl Palette {
         // With a reason on show, it says more than "no command matches" would.
         let empty = matches.is_empty().then(|| match error {
             Some(_) => String::new(),
-            None => "no command matches".to_string(),
+            None => self.typed_hint(),
         });
         let Some(mut list_area) = render_popup(f, area, (title, ":", &self.input), empty, theme)
         else {
@@ -453,6 +468,28 @@ mod tests {
         assert!(why.unwrap().contains("unknown unit `x`"));
         let (_, why) = run("range soon");
         assert!(why.unwrap().contains("is not a range"));
+    }
+
+    #[test]
+    fn unmatched_input_says_what_enter_would_do() {
+        let hint = |text: &str| {
+            let mut p = palette();
+            typed(&mut p, text);
+            (p.matches().is_empty(), p.typed_hint())
+        };
+        assert_eq!(
+            hint("range 14d"),
+            (true, "Enter shows the last 14 days".into())
+        );
+        let (_, why) = hint("range 0d");
+        assert!(why.contains("1 to 3650 days"), "{why}");
+        assert_eq!(hint("zzz"), (true, "no command matches".into()));
+        // An unknown team is named by itself, not by the whole command.
+        let mut p = palette();
+        typed(&mut p, "team nope");
+        p.handle(press(KeyCode::Enter));
+        let why = p.error.unwrap();
+        assert!(why.starts_with("no team matches `nope`; try"), "{why}");
     }
 
     #[test]
