@@ -1112,3 +1112,40 @@ fn the_lead_time_chart_picks_a_unit_that_fits_the_values() {
         );
     }
 }
+
+#[test]
+fn data_older_than_two_days_is_flagged_in_the_freshness_box() {
+    use plumb::tui::data::{Freshness, OverviewData, PaneData, TeamHealth};
+    let mut app = App::new(Keymap::default(), Some(anchor()));
+    let Some(Effect::Load(req)) = app.start().first().cloned() else {
+        panic!("the app asks for data first");
+    };
+    let now = anchor();
+    let data = OverviewData {
+        teams: vec![TeamHealth {
+            team: "payments".into(),
+            ..TeamHealth::default()
+        }],
+        teams_total: 1,
+        freshness: vec![
+            Freshness {
+                source: "github".into(),
+                last_synced_at: Some(now - chrono::Duration::hours(3)),
+                now,
+            },
+            Freshness {
+                source: "pagerduty".into(),
+                last_synced_at: Some(now - chrono::Duration::days(3)),
+                now,
+            },
+        ],
+    };
+    app.update(Msg::Data(Box::new(DataResponse {
+        generation: req.generation,
+        result: Ok(PaneData::Overview(data)),
+        partial: false,
+    })));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("github 3h ago"), "{s}");
+    assert!(s.contains("pagerduty ▲ 3d ago"), "{s}");
+}

@@ -374,9 +374,18 @@ fn render_freshness(f: &mut Frame, area: Rect, data: &OverviewData, theme: Theme
         .freshness
         .iter()
         .flat_map(|s| {
+            // Data older than two days is flagged: the numbers above may no longer be today's.
+            let stale = s
+                .last_synced_at
+                .is_some_and(|t| s.now - t > chrono::Duration::days(2));
+            let (age, style) = if stale {
+                (format!("▲ {}  ", s.age_label()), theme.warn())
+            } else {
+                (format!("{}  ", s.age_label()), theme.muted())
+            };
             [
                 Span::styled(format!(" {} ", s.source), theme.base()),
-                Span::styled(format!("{}  ", s.age_label()), theme.muted()),
+                Span::styled(age, style),
             ]
         })
         .collect();
