@@ -47,7 +47,37 @@ pub enum ExclusionReason {
     NotFinished,
 }
 
+impl ExclusionReason {
+    /// The reason as a table or the TUI says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExclusionReason::NegativeSpan => "end before start",
+            ExclusionReason::MissingTimestamp => "missing a timestamp",
+            ExclusionReason::NotDeployed => "not deployed",
+            ExclusionReason::Unresolved => "unresolved",
+            ExclusionReason::Unattributed => "unattributed",
+            ExclusionReason::NotFinished => "not finished",
+        }
+    }
+}
+
 impl Explain {
+    /// The rows left out, counted by reason, most first: `18 unattributed, 2 not deployed`.
+    pub fn exclusion_summary(&self) -> String {
+        let mut counts: std::collections::BTreeMap<ExclusionReason, usize> =
+            std::collections::BTreeMap::new();
+        for e in &self.excluded {
+            *counts.entry(e.reason).or_default() += 1;
+        }
+        let mut counts: Vec<(ExclusionReason, usize)> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        counts
+            .iter()
+            .map(|(reason, n)| format!("{n} {}", reason.label()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Sorts and deduplicates every list, so explanations compare equal whatever the input order.
     pub fn normalise(mut self) -> Self {
         for v in [
@@ -67,5 +97,25 @@ impl Explain {
 
     pub fn exclude(&mut self, table: &'static str, id: i64, reason: ExclusionReason) {
         self.excluded.push(Exclusion { table, id, reason });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rows_left_out_are_counted_by_reason_most_first() {
+        let mut e = Explain::default();
+        assert_eq!(e.exclusion_summary(), "");
+        e.exclude("changes", 1, ExclusionReason::NotDeployed);
+        for id in 2..5 {
+            e.exclude("incidents", id, ExclusionReason::Unattributed);
+        }
+        e.exclude("changes", 9, ExclusionReason::NegativeSpan);
+        assert_eq!(
+            e.exclusion_summary(),
+            "3 unattributed, 1 end before start, 1 not deployed"
+        );
     }
 }

@@ -369,8 +369,9 @@ fn explain_table(r: &DoraReport, inputs: &DoraInputs, rows: &ExplainRows) -> Str
         if !e.excluded.is_empty() {
             let _ = writeln!(
                 out,
-                "left out: {} rows (see --format json --explain)",
-                e.excluded.len()
+                "left out: {} rows: {} (their ids with --format json --explain)",
+                e.excluded.len(),
+                e.exclusion_summary()
             );
         }
     }

@@ -65,8 +65,9 @@ pub fn render(f: &mut Frame, area: Rect, v: &ExplainView, t: Theme) {
     };
     let excluded = if data.excluded > 0 {
         format!(
-            " · {} left out (plumb report --explain says why)",
-            data.excluded
+            " · {} left out: {}",
+            data.excluded,
+            v.query.explain.exclusion_summary()
         )
     } else {
         String::new()
