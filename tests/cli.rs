@@ -85,6 +85,24 @@ fn doctor_and_sync_point_at_the_file_and_the_names_they_read() {
 }
 
 #[test]
+fn spans_reaching_before_1970_or_past_any_clock_are_refused() {
+    let home = tempfile::tempdir().unwrap();
+    for span in ["100000d", "99999999999999999d", "9999999999999w"] {
+        plumb(home.path())
+            .args(["report", "dora", "--since", span])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("reaches back before 1970"));
+    }
+    // An empty range names its ends in whole seconds.
+    plumb(home.path())
+        .args(["report", "dora", "--since", "1d", "--until", "2d"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::is_match(r"--until \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)").unwrap());
+}
+
+#[test]
 fn config_init_writes_a_valid_example_and_refuses_to_overwrite() {
     let home = tempfile::tempdir().unwrap();
     plumb(home.path())

@@ -266,8 +266,13 @@ fn an_unknown_team_or_service_fails_and_lists_the_known_names() {
     let store = Store::open_read_only(&db).unwrap();
     let team = store.team_names().unwrap().remove(0);
     let service = store.services().unwrap().remove(0).name;
+    let environment = store.environments().unwrap().remove(0);
     drop(store);
-    for (flag, name, known) in [("--team", "nope", &team), ("--service", "nope", &service)] {
+    for (flag, name, known) in [
+        ("--team", "nope", &team),
+        ("--service", "nope", &service),
+        ("--environment", "nope", &environment),
+    ] {
         let out = plumb(&db)
             .args(["report", "dora", flag, name])
             .output()

@@ -409,6 +409,9 @@ fn check_scope(store: &Store, filter: &Filter) -> Result<()> {
         let names = store.services()?.into_iter().map(|s| s.name).collect();
         known("service", service, names)?;
     }
+    if let Some(environment) = &filter.environment {
+        known("environment", environment, store.environments()?)?;
+    }
     Ok(())
 }
 
@@ -433,8 +436,8 @@ pub fn to_filter(args: &FilterArgs, now: chrono::DateTime<Utc>) -> Result<Filter
     {
         return Err(eyre!(
             "--since ({}) must be before --until ({})",
-            since.to_rfc3339(),
-            u.to_rfc3339()
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            u.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         ))
         .wrap_err("empty time range");
     }

@@ -43,17 +43,20 @@ pub fn parse_when(value: &str, now: Timestamp) -> Result<Timestamp, String> {
         format!("{value:?} is neither an RFC 3339 date (2026-01-31) nor a span such as 90d")
     })?;
     let span = match unit {
-        "m" => chrono::Duration::minutes(n),
-        "h" => chrono::Duration::hours(n),
-        "d" => chrono::Duration::days(n),
-        "w" => chrono::Duration::weeks(n),
+        "m" => chrono::Duration::try_minutes(n),
+        "h" => chrono::Duration::try_hours(n),
+        "d" => chrono::Duration::try_days(n),
+        "w" => chrono::Duration::try_weeks(n),
         _ => {
             return Err(format!(
                 "{value:?}: unknown unit {unit:?}; use m, h, d or w (e.g. 90d)"
             ));
         }
     };
-    Ok(now - span)
+    // Nothing plumb stores predates the Unix epoch: a span reaching further is a typo.
+    span.and_then(|span| now.checked_sub_signed(span))
+        .filter(|t| t.timestamp() >= 0)
+        .ok_or_else(|| format!("{value:?} reaches back before 1970; use a shorter span or a date"))
 }
 
 /// `2026-13-01`, `2026-02-30T10:00:00Z`: a year and a dash start it, so a span it is not.

@@ -448,6 +448,15 @@ impl Store {
     }
 
     /// Whether any deployment, change or incident is stored.
+    /// The environments deployments went to, sorted.
+    pub fn environments(&self) -> Result<Vec<String>> {
+        self.query_map(
+            "SELECT DISTINCT environment FROM deployments ORDER BY environment",
+            &[],
+            |r| r.get(0),
+        )
+    }
+
     pub fn has_delivery_data(&self) -> Result<bool> {
         Ok(self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM deployments) OR EXISTS (SELECT 1 FROM changes)
