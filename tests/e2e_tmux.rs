@@ -182,7 +182,7 @@ fn demo_in_a_real_terminal_visits_every_pane_and_exits_cleanly() {
     // `y` copies the selected incident's link through OSC 52, which tmux turns into a buffer.
     tmux.cmd(&["set-option", "-g", "set-clipboard", "on"]);
     tmux.keys(&["y"]);
-    tmux.wait_for("copied link");
+    tmux.wait_for("✓ copied");
     let deadline = Instant::now() + Duration::from_secs(10);
     let buffer = loop {
         let out = tmux.cmd(&["show-buffer"]);

@@ -133,12 +133,8 @@ impl App {
         result: Result<Option<String>, String>,
     ) -> Vec<Effect> {
         match result {
+            // The event loop says how it went (opened, copied, or why not), with the link.
             Ok(Some(url)) => {
-                let text = match intent {
-                    LinkIntent::Open => format!("opening {} in the browser", item.label),
-                    LinkIntent::Copy => format!("copied link of {}", item.label),
-                };
-                self.toast(Level::Info, text);
                 vec![match intent {
                     LinkIntent::Open => Effect::OpenLink(url),
                     LinkIntent::Copy => Effect::CopyLink(url),

@@ -252,16 +252,15 @@ fn run_effect(
                 });
             });
         }
-        Effect::OpenLink(url) => {
-            if let Err(e) = open::open_in_browser(&url) {
-                notice(toast::Level::Error, e.to_string());
-            }
-        }
-        Effect::CopyLink(url) => {
-            if let Err(e) = open::copy_to_clipboard(&mut std::io::stdout(), &url) {
-                notice(toast::Level::Error, e.to_string());
-            }
-        }
+        // One toast per outcome, naming the link, so it can be typed or copied by hand.
+        Effect::OpenLink(url) => match open::open_in_browser(&url) {
+            Ok(()) => notice(toast::Level::Info, format!("opened {url}")),
+            Err(e) => notice(toast::Level::Error, format!("{e}: {url}")),
+        },
+        Effect::CopyLink(url) => match open::copy_to_clipboard(&mut std::io::stdout(), &url) {
+            Ok(()) => notice(toast::Level::Info, format!("copied {url}")),
+            Err(e) => notice(toast::Level::Error, format!("{e}: {url}")),
+        },
         Effect::LoadChoices => {
             let (db, tx) = (env.db_path.clone(), tx.clone());
             tokio::task::spawn_blocking(move || {
