@@ -160,6 +160,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         header.extend(["Sev", "Category"]);
         widths.extend([Constraint::Length(5), Constraint::Length(11)]);
     }
-    let table = ListTable::new("Follow-ups", data.rows.len(), widths).header(header, theme);
+    // The scope, said where the rows are: open items of any age, and those closed in the range.
+    let table = ListTable::new(
+        "Follow-ups · open (any age) + closed in range",
+        data.rows.len(),
+        widths,
+    )
+    .header(header, theme);
     state.list.render_list(f, list, &visible, row, table, theme);
 }
