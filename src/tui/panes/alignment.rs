@@ -210,7 +210,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         header.push("Source");
     }
     let total = state.lines().len();
-    let table = ListTable::new("Objectives and key results", total, widths).header(header, theme);
+    // Bound key results are not the Overview's range: each is computed over its own period.
+    let table = ListTable::new(
+        "Objectives and key results · now = the objective's period to date",
+        total,
+        widths,
+    )
+    .header(header, theme);
     state.list.render_list(f, list, &visible, row, table, theme);
     render_milestones(f, roadmap, data, wide, theme);
 }
