@@ -87,25 +87,16 @@ fn wait_for_file(path: &PathBuf) -> String {
     }
 }
 
-#[test]
-fn demo_in_a_real_terminal_visits_every_pane_and_exits_cleanly() {
-    if !tmux_available() {
-        eprintln!("skipped: tmux is not installed (apt-get install tmux to run this test)");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("demo.db");
-    let exit_file = dir.path().join("exit");
-    generate(&db);
-
+/// Starts `plumb <args> --db <db>` at 120x40 in a tmux server of its own, with a home of its
+/// own; the exit code lands in `exit_file`.
+fn start_plumb(name: &str, dir: &Path, db: &Path, args: &str, exit_file: &Path) -> Tmux {
     let tmux = Tmux {
-        socket: format!("plumb-e2e-{}", std::process::id()),
+        socket: format!("plumb-e2e-{name}-{}", std::process::id()),
     };
     let command = format!(
         "env -u NO_COLOR HOME={home} XDG_CONFIG_HOME={home}/c XDG_DATA_HOME={home}/d \
-         XDG_STATE_HOME={home}/s {bin} demo --anchor 2026-11-01 --db {db}; \
-         echo $? > {exit}; sleep 30",
-        home = dir.path().display(),
+         XDG_STATE_HOME={home}/s {bin} {args} --db {db}; echo $? > {exit}; sleep 30",
+        home = dir.display(),
         bin = env!("CARGO_BIN_EXE_plumb"),
         db = db.display(),
         exit = exit_file.display(),
@@ -122,6 +113,27 @@ fn demo_in_a_real_terminal_visits_every_pane_and_exits_cleanly() {
         &command,
     ]);
     assert!(out.status.success(), "tmux new-session failed: {out:?}");
+    tmux
+}
+
+#[test]
+fn demo_in_a_real_terminal_visits_every_pane_and_exits_cleanly() {
+    if !tmux_available() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux to run this test)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let exit_file = dir.path().join("exit");
+    generate(&db);
+
+    let tmux = start_plumb(
+        "demo",
+        dir.path(),
+        &db,
+        "demo --anchor 2026-11-01",
+        &exit_file,
+    );
 
     let s = tmux.wait_for("Delivery health");
     assert!(
@@ -242,29 +254,7 @@ fn a_demo_database_opened_with_db_counts_from_its_anchor() {
     let db = dir.path().join("demo.db");
     let exit_file = dir.path().join("exit");
     generate(&db);
-    let tmux = Tmux {
-        socket: format!("plumb-e2e-db-{}", std::process::id()),
-    };
-    let command = format!(
-        "env HOME={home} XDG_CONFIG_HOME={home}/c XDG_DATA_HOME={home}/d \
-         XDG_STATE_HOME={home}/s {bin} --db {db}; echo $? > {exit}; sleep 30",
-        home = dir.path().display(),
-        bin = env!("CARGO_BIN_EXE_plumb"),
-        db = db.display(),
-        exit = exit_file.display(),
-    );
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "plumb",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &command,
-    ]);
-    assert!(out.status.success(), "tmux new-session failed: {out:?}");
+    let tmux = start_plumb("db", dir.path(), &db, "", &exit_file);
     // The same total as `plumb demo --anchor 2026-11-01` shows (the Overview snapshot).
     let s = tmux.wait_for("4 teams · 2149 deployments");
     assert!(s.contains("[demo]"), "{s}");
