@@ -332,3 +332,35 @@ fn a_teams_follow_ups_read_by_index_equal_those_picked_from_the_whole_table() {
         );
     }
 }
+
+/// Every median of the DORA report can be recomputed from the rows `--explain` lists: each row
+/// carries the value it contributed.
+#[test]
+fn the_explained_rows_carry_the_values_their_medians_are_taken_of() {
+    let db = shared_demo().to_path_buf();
+    let v = report_json(&db, &["dora", "--team", "payments", "--explain"]);
+    let median = |mut xs: Vec<f64>| -> f64 {
+        xs.sort_by(f64::total_cmp);
+        let n = xs.len();
+        assert!(n > 0);
+        if n % 2 == 1 {
+            xs[n / 2]
+        } else {
+            (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+        }
+    };
+    for (metric, table) in [
+        ("lead_time", "changes"),
+        ("time_to_restore", "incidents"),
+        ("recovery_time", "deployments"),
+    ] {
+        let rows = v["explain"][metric][table].as_array().unwrap();
+        let values: Vec<f64> = rows.iter().filter_map(|r| r["seconds"].as_f64()).collect();
+        assert_eq!(values.len(), rows.len(), "{metric}: every listed row has its value");
+        let reported = v[metric]["median_seconds"].as_f64().unwrap();
+        assert!(
+            (median(values) - reported).abs() < 1e-9,
+            "{metric}: the median of the listed values is the reported one ({reported})"
+        );
+    }
+}

@@ -19,6 +19,19 @@ pub struct Explain {
     /// Rows that were considered and left out, with the reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excluded: Vec<Exclusion>,
+    /// The value each listed row contributed, where the result is a median or a share of
+    /// durations: so the median can be recomputed from the rows shown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<RowValue>,
+}
+
+/// The measured value of one listed row, in seconds: a change's lead time, an incident's time
+/// to restore, a failed deployment's recovery time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowValue {
+    pub table: &'static str,
+    pub id: i64,
+    pub seconds: f64,
 }
 
 /// One row left out of a result.
@@ -92,7 +105,24 @@ impl Explain {
         }
         self.excluded.sort();
         self.excluded.dedup();
+        self.values
+            .sort_by(|a, b| (a.table, a.id).cmp(&(b.table, b.id)));
+        self.values
+            .dedup_by(|a, b| (a.table, a.id) == (b.table, b.id));
         self
+    }
+
+    /// Records the value row `id` of `table` contributed.
+    pub fn measure(&mut self, table: &'static str, id: i64, seconds: f64) {
+        self.values.push(RowValue { table, id, seconds });
+    }
+
+    /// The value row `id` of `table` contributed, if it was measured (after [`Explain::normalise`]).
+    pub fn seconds_of(&self, table: &str, id: i64) -> Option<f64> {
+        self.values
+            .binary_search_by(|v| (v.table, v.id).cmp(&(table, id)))
+            .ok()
+            .map(|k| self.values[k].seconds)
     }
 
     pub fn exclude(&mut self, table: &'static str, id: i64, reason: ExclusionReason) {
@@ -117,5 +147,20 @@ mod tests {
             e.exclusion_summary(),
             "3 unattributed, 1 end before start, 1 not deployed"
         );
+    }
+
+    #[test]
+    fn measured_values_are_found_by_table_and_id_once_normalised() {
+        let mut e = Explain::default();
+        e.measure("incidents", 7, 60.0);
+        e.measure("changes", 9, 3600.0);
+        e.measure("changes", 2, 120.0);
+        e.measure("changes", 2, 120.0);
+        let e = e.normalise();
+        assert_eq!(e.values.len(), 3);
+        assert_eq!(e.seconds_of("changes", 2), Some(120.0));
+        assert_eq!(e.seconds_of("changes", 9), Some(3600.0));
+        assert_eq!(e.seconds_of("incidents", 7), Some(60.0));
+        assert_eq!(e.seconds_of("incidents", 9), None);
     }
 }

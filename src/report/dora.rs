@@ -79,13 +79,18 @@ fn explain_json(e: &Explain, rows: &ExplainRows) -> Value {
             ids.iter()
                 .map(|id| {
                     let p = rows.get(&(table, *id));
-                    json!({
+                    let mut row = json!({
                         "id": id,
                         "source": p.map(|p| p.source.clone()),
                         "external_id": p.map(|p| p.external_id.clone()),
                         "url": p.and_then(|p| p.url.clone()),
                         "origin": p.map(|p| p.origin.as_str()),
-                    })
+                    });
+                    // The value the row contributed to a median, when it did.
+                    if let Some(s) = e.seconds_of(table, *id) {
+                        row["seconds"] = json!(s.round());
+                    }
+                    row
                 })
                 .collect(),
         )
@@ -301,6 +306,7 @@ fn explain_table(r: &DoraReport, inputs: &DoraInputs, rows: &ExplainRows) -> Str
             "external id",
             "when",
             "what",
+            "value",
             "url",
         ]);
         let mut listed = 0usize;
@@ -354,6 +360,9 @@ fn explain_table(r: &DoraReport, inputs: &DoraInputs, rows: &ExplainRows) -> Str
                     p.map(|p| p.external_id.clone()).unwrap_or_default(),
                     when,
                     what,
+                    e.seconds_of(table, *id)
+                        .map(|s| super::human_seconds(Some(s)))
+                        .unwrap_or_default(),
                     p.and_then(|p| p.url.clone()).unwrap_or_default(),
                 ]);
             }

@@ -279,6 +279,7 @@ pub(crate) fn recovery_time(
                     );
                 } else {
                     explain.deployments.push(o.deployment_id);
+                    explain.measure("deployments", o.deployment_id, span as f64);
                 }
                 spans.push(span);
             }
@@ -331,6 +332,7 @@ pub(crate) fn time_to_restore(
                     explain.exclude("incidents", i.id, ExclusionReason::NegativeSpan);
                 } else {
                     explain.incidents.push(i.id);
+                    explain.measure("incidents", i.id, span as f64);
                 }
                 spans.push(span);
             }

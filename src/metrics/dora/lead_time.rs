@@ -76,6 +76,7 @@ pub(crate) fn lead_time(p: &Prepared, changes: &[Change], versions: &Versions) -
             }
             Some(s) => {
                 explain.changes.push(c.id);
+                explain.measure("changes", c.id, s as f64);
                 explain.deployments.push(d.id);
                 total.push(s);
             }
