@@ -356,7 +356,11 @@ fn the_explained_rows_carry_the_values_their_medians_are_taken_of() {
     ] {
         let rows = v["explain"][metric][table].as_array().unwrap();
         let values: Vec<f64> = rows.iter().filter_map(|r| r["seconds"].as_f64()).collect();
-        assert_eq!(values.len(), rows.len(), "{metric}: every listed row has its value");
+        assert_eq!(
+            values.len(),
+            rows.len(),
+            "{metric}: every listed row has its value"
+        );
         let reported = v[metric]["median_seconds"].as_f64().unwrap();
         assert!(
             (median(values) - reported).abs() < 1e-9,

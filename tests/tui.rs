@@ -186,7 +186,12 @@ fn an_empty_database_shows_the_welcome_screen() {
     assert!(s.contains("plumb demo"), "{s}");
     // The way to real data, whole even on the smallest terminal.
     let s = screen(&app, 80, 24);
-    for step in ["plumb config init", "plumb doctor", "plumb sync", "plumb import"] {
+    for step in [
+        "plumb config init",
+        "plumb doctor",
+        "plumb sync",
+        "plumb import",
+    ] {
         assert!(s.contains(step), "{step}: {s}");
     }
     assert!(s.contains("Press q to quit"), "{s}");
@@ -418,7 +423,10 @@ fn slo_and_incident_details_open_and_close() {
     assert!(s.contains("Attributed deployment"), "{s}");
     // Named as its tool names it, not by the store's row id.
     let row = &app.incidents.data.as_ref().unwrap().rows[0];
-    let reference = row.reference.clone().expect("demo incidents have provenance");
+    let reference = row
+        .reference
+        .clone()
+        .expect("demo incidents have provenance");
     assert_ne!(reference, row.incident.id.to_string());
     assert!(s.contains(&format!(" Incident {reference} ")), "{s}");
     press(&mut app, &loader, code(KeyCode::Esc));
@@ -967,7 +975,10 @@ fn the_overview_shows_its_first_screen_of_teams_before_the_rest() {
     assert_eq!(app.overview.data.as_ref().unwrap().teams_pending(), 2);
     let s = screen(&app, 120, 40);
     assert!(s.contains("4 teams · computing 2 more"), "{s}");
-    assert!(s.contains("billing-legacy") && !s.contains("search "), "{s}");
+    assert!(
+        s.contains("billing-legacy") && !s.contains("search "),
+        "{s}"
+    );
     // A partial answer to a replaced request is dropped like any other.
     let effects = app.update(key(']'));
     let Some(Effect::Load(newer)) = effects.first().cloned() else {

@@ -1,279 +1,19 @@
 //! Store queries that load the inputs of metrics and record metric definitions.
 
-use super::read::map_change;
-use super::read::where_clause;
+mod dora;
+
+pub use dora::CHAIN_MARGIN;
+
 use super::{Result, Store};
 use crate::metrics::actions::ActionInputs;
 use crate::metrics::definitions::{MetricDefinition, Versions};
-use crate::metrics::dora::{DoraInputs, DoraParams};
-use crate::metrics::id_map::IdSet;
 use crate::metrics::period::Period;
 use crate::metrics::slo::{SloParams, samples_needed_from};
-use crate::model::{
-    Change, DeployStatus, DeploymentChange, Filter, IncidentEvent, Slo, SloSample, Timestamp, ts,
-};
+use crate::model::{Filter, IncidentEvent, Slo, SloSample, Timestamp, ts};
 use chrono::{Duration, Utc};
 use rusqlite::params_from_iter;
-use std::collections::HashSet;
-
-/// Whether a load of changes reads their titles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ChangeColumns {
-    WithTitles,
-    NoTitles,
-}
-
-/// How far before `since` deployments are loaded, so the first deployment of the period has
-/// its previous one (chaining) and early incidents find the deployment before them.
-pub const CHAIN_MARGIN: Duration = Duration::days(30);
 
 impl Store {
-    /// Loads the rows of a DORA report for `filter`. The period is `[since, until)`, with
-    /// `until` defaulting to `now` and `since` to the first matching deployment. Deployments
-    /// reach back [`CHAIN_MARGIN`] (or the incident window, if longer) before `since`;
-    /// incidents reach the incident window past `until`; changes are those the loaded
-    /// deployments shipped plus those merged in the period (merged but never deployed).
-    pub fn dora_inputs(
-        &self,
-        filter: &Filter,
-        params: &DoraParams,
-        now: Timestamp,
-    ) -> Result<DoraInputs> {
-        self.dora_inputs_with(filter, params, now, ChangeColumns::WithTitles)
-    }
-
-    /// [`Store::dora_inputs`] without the changes' titles: the metrics never read them, and
-    /// leaving them out saves reading and allocating one string per change. For numbers
-    /// only; a listing of the changes reads them by id ([`Store::changes_by_ids`]).
-    pub fn dora_metric_inputs(
-        &self,
-        filter: &Filter,
-        params: &DoraParams,
-        now: Timestamp,
-    ) -> Result<DoraInputs> {
-        self.dora_inputs_with(filter, params, now, ChangeColumns::NoTitles)
-    }
-
-    fn dora_inputs_with(
-        &self,
-        filter: &Filter,
-        params: &DoraParams,
-        now: Timestamp,
-        columns: ChangeColumns,
-    ) -> Result<DoraInputs> {
-        let until = filter.until.unwrap_or(now);
-        let scoped = Filter {
-            until: Some(until),
-            ..filter.clone()
-        };
-        let since = match filter.since {
-            Some(s) => Some(s),
-            None => self.first_deployment_at(&scoped)?,
-        };
-        let period = since.map(|s| Period::new(s, until));
-        let margin = CHAIN_MARGIN.max(params.incident_window).num_seconds();
-        let incident_scope = Filter {
-            until: Some(until + params.incident_window),
-            environment: None,
-            ..scoped.clone()
-        };
-        // The changes query costs as much as the three others together: on a file-backed
-        // store it runs on a second read connection (SQLite connections are single-threaded)
-        // while this one reads deployments, links and incidents.
-        let (changes, rest) = std::thread::scope(|scope| {
-            let changes = self.path().map(|path| {
-                let scoped = &scoped;
-                scope.spawn(move || -> Result<Vec<Change>> {
-                    Store::open_read_only(path)?.changes_for_dora(scoped, margin, columns)
-                })
-            });
-            let rest = (|| -> Result<_> {
-                Ok((
-                    self.deployments(&scoped, margin)?,
-                    self.deployment_links(&scoped, margin)?,
-                    self.incidents(&incident_scope, margin)?,
-                ))
-            })();
-            // Without a file (in memory), or should the reader die, this connection reads them.
-            let changes = match changes.map(|h| h.join()) {
-                Some(Ok(Ok(changes))) => Ok(changes),
-                _ => self.changes_for_dora(&scoped, margin, columns),
-            };
-            (changes, rest)
-        });
-        let (deployments, links, incidents) = rest?;
-        Ok(DoraInputs {
-            period,
-            deployments,
-            changes: changes?,
-            links,
-            incidents,
-        })
-    }
-
-    /// The rows [`crate::metrics::dora::incident_links`] reads, as [`Store::dora_metric_inputs`]
-    /// loads them, except the changes: of those, only the ones a successful deployment without
-    /// links, in a chain with production deployments, falls back to (its commit is their merge
-    /// commit) and that the full load would hold (shipped by a loaded deployment, or merged in
-    /// the filter's range and scope). The links come out the same, without reading every
-    /// change of the period.
-    pub fn dora_link_inputs(
-        &self,
-        filter: &Filter,
-        params: &DoraParams,
-        now: Timestamp,
-    ) -> Result<DoraInputs> {
-        let until = filter.until.unwrap_or(now);
-        let scoped = Filter {
-            until: Some(until),
-            ..filter.clone()
-        };
-        let since = match filter.since {
-            Some(s) => Some(s),
-            None => self.first_deployment_at(&scoped)?,
-        };
-        let margin = CHAIN_MARGIN.max(params.incident_window).num_seconds();
-        let incident_scope = Filter {
-            until: Some(until + params.incident_window),
-            environment: None,
-            ..scoped.clone()
-        };
-        let deployments = self.deployments(&scoped, margin)?;
-        let links = self.deployment_links(&scoped, margin)?;
-        let incidents = self.incidents(&incident_scope, margin)?;
-        // Only chains (service, environment) holding a production deployment bear on the
-        // links: a chain's deployments subtract only from each other.
-        let succeeded = || {
-            deployments
-                .iter()
-                .filter(|d| d.status == DeployStatus::Success)
-        };
-        let production: HashSet<(&str, &str)> = succeeded()
-            .filter(|d| {
-                params
-                    .production
-                    .is_production(d.team.as_deref(), &d.environment)
-            })
-            .map(|d| (d.service.as_str(), d.environment.as_str()))
-            .collect();
-        let linked: IdSet = links.iter().map(|l| l.deployment_id).collect();
-        let mut shas: Vec<&str> = succeeded()
-            .filter(|d| !linked.contains(&d.id))
-            .filter(|d| production.contains(&(d.service.as_str(), d.environment.as_str())))
-            .filter_map(|d| d.commit_sha.as_deref())
-            .collect();
-        shas.sort_unstable();
-        shas.dedup();
-        let shipped: IdSet = links.iter().map(|l| l.change_id).collect();
-        let merged_in_scope = |c: &Change| {
-            c.merged_at.is_some_and(|m| {
-                scoped.since.is_none_or(|s| m >= s) && scoped.until.is_none_or(|u| m < u)
-            }) && scoped
-                .team
-                .as_deref()
-                .is_none_or(|t| c.team.as_deref() == Some(t))
-                && scoped
-                    .service
-                    .as_deref()
-                    .is_none_or(|s| c.service.as_deref() == Some(s))
-        };
-        let mut changes = Vec::new();
-        for chunk in shas.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(",");
-            let sql = format!(
-                "SELECT id, repo, service, team, NULL, state, merge_sha, first_commit_at,
-                        opened_at, first_review_at, merged_at, additions, deletions
-                 FROM changes WHERE merge_sha IN ({marks})"
-            );
-            let mut stmt = self.conn().prepare_cached(&sql)?;
-            for c in stmt.query_map(params_from_iter(chunk.iter()), map_change)? {
-                let c = c?;
-                if shipped.contains(&c.id) || merged_in_scope(&c) {
-                    changes.push(c);
-                }
-            }
-        }
-        changes.sort_unstable_by_key(|c| c.id);
-        Ok(DoraInputs {
-            period: since.map(|s| Period::new(s, until)),
-            deployments,
-            changes,
-            links,
-            incidents,
-        })
-    }
-
-    fn first_deployment_at(&self, filter: &Filter) -> Result<Option<Timestamp>> {
-        let w = where_clause(filter, "finished_at", 0, true);
-        let sql = format!("SELECT min(finished_at) FROM deployments{}", w.sql);
-        let v: Option<i64> =
-            self.conn()
-                .query_row(&sql, params_from_iter(w.params.iter()), |r| r.get(0))?;
-        Ok(v.and_then(ts))
-    }
-
-    /// Links of the deployments matching `filter` (one join instead of a query per chunk).
-    fn deployment_links(&self, filter: &Filter, margin: i64) -> Result<Vec<DeploymentChange>> {
-        let w = where_clause(filter, "d.finished_at", margin, true);
-        let sql = format!(
-            "SELECT dc.deployment_id, dc.change_id FROM deployment_changes dc
-             JOIN deployments d ON d.id = dc.deployment_id{}",
-            w.sql
-        );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(w.params.iter()), |r| {
-            Ok(DeploymentChange {
-                deployment_id: r.get(0)?,
-                change_id: r.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Changes shipped by the deployments matching `filter`, plus changes merged in its range.
-    /// Both halves collect ids only, each from a covering index (links by deployment, changes
-    /// by team or service and merge time, or by merge time alone), and their union is read
-    /// from the table in id order: one pass of ordered row lookups, no sort of whole rows and
-    /// no de-duplication of whole rows (cheaper than a UNION of rows or an OR of both
-    /// conditions, which sorts every row read for ORDER BY).
-    fn changes_for_dora(
-        &self,
-        filter: &Filter,
-        margin: i64,
-        columns: ChangeColumns,
-    ) -> Result<Vec<Change>> {
-        let shipped = where_clause(filter, "d.finished_at", margin, true);
-        let merged = where_clause(filter, "merged_at", 0, false);
-        let title = match columns {
-            ChangeColumns::WithTitles => "title",
-            ChangeColumns::NoTitles => "NULL",
-        };
-        let cols = format!(
-            "id, repo, service, team, {title}, state, merge_sha, first_commit_at, opened_at,
-             first_review_at, merged_at, additions, deletions"
-        );
-        let shipped_ids = format!(
-            "SELECT dc.change_id FROM deployment_changes dc
-             JOIN deployments d ON d.id = dc.deployment_id{}",
-            shipped.sql
-        );
-        let merged_cond = match merged.sql.strip_prefix(" WHERE ") {
-            Some(cond) => format!("({cond}) AND merged_at IS NOT NULL"),
-            None => "merged_at IS NOT NULL".to_string(),
-        };
-        let sql = format!(
-            "SELECT {cols} FROM changes WHERE id IN (
-                 {shipped_ids}
-                 UNION
-                 SELECT id FROM changes WHERE {merged_cond})
-             ORDER BY id"
-        );
-        let params: Vec<_> = shipped.params.into_iter().chain(merged.params).collect();
-        let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(params.iter()), map_change)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// Every SLO matching `filter` (team, service) with the samples its report needs at `now`:
     /// its budget window and the longest alert window, whichever reaches further back.
     pub fn slo_inputs(
@@ -450,6 +190,9 @@ fn version_in(
 mod tests {
     use super::*;
     use crate::demo::{DemoOptions, Scale};
+    use crate::metrics::dora::DoraParams;
+    use crate::model::Change;
+    use crate::store::read::where_clause;
     use chrono::TimeZone;
 
     fn demo(path: &std::path::Path) -> (Store, Timestamp) {

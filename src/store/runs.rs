@@ -1,4 +1,4 @@
-//! CI runs: read by id ranges in table order, then put in finish order (reading a large table
+//! CI runs (and the id ranges other large reads share): read by id ranges in table order, then put in finish order (reading a large table
 //! in finish order costs a page read per row).
 
 use super::read::{opt_ts, parse_opt_enum, where_clause};
@@ -73,10 +73,10 @@ impl Store {
 
 /// Ids further apart than this start a new range: a range scan reads at most this many rows
 /// it does not keep between two kept ones, instead of one more query.
-const RANGE_GAP: i64 = 256;
+pub(crate) const RANGE_GAP: i64 = 256;
 
 /// Sorted ids cut into `(first, last)` ranges wherever two neighbours are more than `gap` apart.
-fn id_ranges(sorted: &[i64], gap: i64) -> Vec<(i64, i64)> {
+pub(crate) fn id_ranges(sorted: &[i64], gap: i64) -> Vec<(i64, i64)> {
     let mut ranges: Vec<(i64, i64)> = Vec::new();
     for &id in sorted {
         match ranges.last_mut() {

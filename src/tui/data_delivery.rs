@@ -2,17 +2,19 @@
 //! any of its numbers ("explain"), with the definition and version that produced it.
 
 mod explain;
+mod services;
 
 pub use explain::{ExplainData, ExplainQuery, ExplainRow};
 
 use super::data::{DataRequest, Shared};
-use crate::metrics::dora::{self, Band, DoraInputs, DoraReport, FailureCause};
+use crate::metrics::dora::{self, Band, DoraReport, FailureCause};
 use crate::metrics::{DefinitionRef, Explain};
-use crate::model::Timestamp;
 use crate::store::Store;
 use chrono::NaiveDate;
 use color_eyre::eyre::Result;
-use std::collections::{BTreeSet, HashMap};
+use services::{ServiceQueue, SplitPlan, extra_report_threads, join};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// How a metric's value reads.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -150,37 +152,43 @@ impl Shared {
         let params = self.config.dora_params(&self.ownership, tz);
         let filter = req.filter();
         let inputs = store.dora_metric_inputs(&filter, &params, req.until)?;
-        let report = dora::dora_report(&inputs, &params, &versions);
-        let services: BTreeSet<String> =
-            report.outcomes.iter().map(|o| o.service.clone()).collect();
-        // One load for the scope, split per service in one pass (moving rows, not copying):
-        // each service's report comes from the same rows, and the same definition, that a
-        // query narrowed to that service would read.
+        // The services of the report's outcomes, known before the report is.
+        let services = dora::services_deployed(&inputs, &params);
         let merged = (filter.since, filter.until.unwrap_or(req.until));
-        let mut split = split_by_service(inputs, &services, merged);
-        let mut rows = Vec::with_capacity(services.len());
-        for service in services {
-            let Some(own) = split.remove(&service) else {
-                continue;
-            };
-            let r = dora::dora_report(&own, &params, &versions);
-            drop(own);
-            rows.push(ServiceRow {
-                service,
-                deployments: r.deployment_frequency.deployments,
-                deploy_days_per_week: r.deployment_frequency.deploy_days_per_week,
-                lead_time_p50: r.lead_time.median_seconds,
-                change_failure_rate: r.change_failure_rate.rate,
-                restore_p50: r.time_to_restore.median_seconds,
-                definitions: vec![
-                    r.deployment_frequency.definition.clone(),
-                    r.lead_time.definition.clone(),
-                    r.change_failure_rate.definition.clone(),
-                    r.time_to_restore.definition.clone(),
-                ],
-                explain: merged_explain(&r),
+        // The scope's report runs on a second thread while this one copies each service's
+        // rows out of the same load (the rows a query narrowed to that service would read)
+        // and computes the services' reports; the second thread joins in when its report is
+        // done. Copies, not moves, so that both start at once.
+        let queue: OnceLock<ServiceQueue> = OnceLock::new();
+        let (report, mut done) = std::thread::scope(|scope| {
+            let full = scope.spawn(|| {
+                let report = dora::dora_report(&inputs, &params, &versions);
+                let done = queue
+                    .get()
+                    .map(|q| q.work(&params, &versions))
+                    .unwrap_or_default();
+                (report, done)
             });
-        }
+            let split = SplitPlan::new(&inputs, &services, merged).copy(&inputs);
+            let queue = queue.get_or_init(|| ServiceQueue::new(split));
+            let helpers: Vec<_> = (0..extra_report_threads())
+                .map(|_| scope.spawn(|| queue.work(&params, &versions)))
+                .collect();
+            let mut done = queue.work(&params, &versions);
+            for h in helpers {
+                done.extend(join(h));
+            }
+            let (report, more) = join(full);
+            done.extend(more);
+            (report, done)
+        });
+        drop(inputs);
+        done.sort_unstable_by_key(|(k, _)| *k);
+        let rows: Vec<ServiceRow> = services
+            .into_iter()
+            .zip(done)
+            .map(|(service, (_, keys))| keys.into_row(service))
+            .collect();
         let s = &report.lead_time.stages;
         Ok(DeliveryData {
             timezone: report.timezone.clone(),
@@ -219,151 +227,87 @@ impl Shared {
     }
 }
 
-/// The rows of `inputs` that a load narrowed to each of `services` returns: the service's
-/// deployments, their links and the changes they shipped, the service's changes merged in
-/// `merged` (`[since, until)`, as the store selects them), and the service's incidents.
-fn split_by_service(
-    inputs: DoraInputs,
-    services: &BTreeSet<String>,
-    merged: (Option<Timestamp>, Timestamp),
-) -> HashMap<String, DoraInputs> {
-    let period = inputs.period;
-    // Service of each kept deployment, as an index into `names` (no string per row).
-    let names: Vec<&String> = services.iter().collect();
-    let index = |service: &str| names.binary_search_by(|n| n.as_str().cmp(service)).ok();
-    let mut service_of: HashMap<i64, usize> = HashMap::with_capacity(inputs.deployments.len());
-    let mut by_service: Vec<Vec<crate::model::Deployment>> = vec![Vec::new(); names.len()];
-    for d in inputs.deployments {
-        if let Some(k) = index(&d.service) {
-            service_of.insert(d.id, k);
-            by_service[k].push(d);
-        }
-    }
-    let mut links: Vec<Vec<crate::model::DeploymentChange>> = vec![Vec::new(); names.len()];
-    let mut shipped_to: HashMap<i64, Vec<usize>> = HashMap::new();
-    for l in inputs.links {
-        if let Some(&k) = service_of.get(&l.deployment_id) {
-            links[k].push(l);
-            let to = shipped_to.entry(l.change_id).or_default();
-            if !to.contains(&k) {
-                to.push(k);
-            }
-        }
-    }
-    let mut changes: Vec<Vec<crate::model::Change>> = vec![Vec::new(); names.len()];
-    let (since, until) = merged;
-    for c in inputs.changes {
-        let merged_in_range = c
-            .merged_at
-            .is_some_and(|m| since.is_none_or(|s| m >= s) && m < until);
-        let mut to = shipped_to.remove(&c.id).unwrap_or_default();
-        if let Some(k) = c
-            .service
-            .as_deref()
-            .filter(|_| merged_in_range)
-            .and_then(index)
-            && !to.contains(&k)
-        {
-            to.push(k);
-        }
-        if let Some((last, rest)) = to.split_last() {
-            for k in rest {
-                changes[*k].push(c.clone());
-            }
-            changes[*last].push(c);
-        }
-    }
-    let mut incidents: Vec<Vec<crate::model::Incident>> = vec![Vec::new(); names.len()];
-    for i in inputs.incidents {
-        if let Some(k) = i.service.as_deref().and_then(index) {
-            incidents[k].push(i);
-        }
-    }
-    names
-        .iter()
-        .enumerate()
-        .map(|(k, name)| {
-            let own = DoraInputs {
-                period,
-                deployments: std::mem::take(&mut by_service[k]),
-                changes: std::mem::take(&mut changes[k]),
-                links: std::mem::take(&mut links[k]),
-                incidents: std::mem::take(&mut incidents[k]),
-            };
-            ((*name).clone(), own)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use crate::demo::{DemoOptions, Scale};
     use crate::metrics::Versions;
-    use crate::metrics::dora::DoraParams;
     use crate::model::Filter;
+    use crate::tui::data::{Loader, PaneData, Query};
     use chrono::{Duration, TimeZone, Utc};
+    use services::keys_of;
+    use std::collections::BTreeSet;
 
-    /// The per-service rows come from one load split in memory; each must equal the report of
-    /// a load narrowed to that service in SQL.
+    /// The pane's data, computed on several threads from one split load, is the report of the
+    /// scope and, per service of its outcomes, the report of a load narrowed to the service.
     #[test]
-    fn the_split_gives_each_service_the_rows_of_its_own_query() {
+    fn the_pane_shows_each_service_as_its_own_report() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = Store::open(&dir.path().join("demo.db")).expect("open");
+        let path = dir.path().join("demo.db");
+        let mut store = Store::open(&path).expect("open");
         let anchor = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
         let opts = DemoOptions {
-            seed: 3,
+            seed: 8,
             scale: Scale::Small,
             anchor,
         };
         crate::demo::generate(&mut store, &opts).expect("demo");
-        let params = DoraParams::default();
-        let versions = Versions::default();
+        let config = Config::default();
+        let loader = Loader::new(path.clone(), &config).expect("loader");
+        let ownership = config.ownership().expect("ownership");
+        let teams = store.teams().expect("teams");
         for team in [None, Some("payments".to_string())] {
-            let filter = Filter {
-                since: Some(anchor - Duration::days(60)),
-                until: Some(anchor),
-                team,
-                ..Filter::default()
+            let tz = team
+                .as_deref()
+                .map_or(chrono_tz::Tz::UTC, |t| config.team_timezone(t, &teams));
+            let params = config.dora_params(&ownership, tz);
+            let req = DataRequest {
+                generation: 1,
+                since: anchor - Duration::days(90),
+                until: anchor,
+                team: team.clone(),
+                service: None,
+                query: Query::Delivery,
             };
+            let Ok(PaneData::Delivery(data)) = loader.load_now(&req) else {
+                panic!("no delivery data for {team:?}");
+            };
+            let filter = req.filter();
             let inputs = store
                 .dora_metric_inputs(&filter, &params, anchor)
                 .expect("load");
+            let versions = Versions::default();
             let report = dora::dora_report(&inputs, &params, &versions);
             let services: BTreeSet<String> =
                 report.outcomes.iter().map(|o| o.service.clone()).collect();
-            assert!(services.len() > 1, "{services:?}");
-            let split = split_by_service(inputs, &services, (filter.since, anchor));
-            for service in &services {
+            assert_eq!(dora::services_deployed(&inputs, &params), services);
+            let shown: Vec<&str> = data.services.iter().map(|r| r.service.as_str()).collect();
+            assert_eq!(
+                shown,
+                services.iter().map(String::as_str).collect::<Vec<_>>()
+            );
+            assert!(shown.len() > 1, "{shown:?}");
+            let values = |m: &[MetricRow]| m.iter().map(|r| r.value).collect::<Vec<_>>();
+            assert_eq!(values(&data.metrics), values(&metric_rows(&report)));
+            let failed = report.outcomes.iter().filter(|o| o.failed()).count();
+            assert_eq!(data.failures.len(), failed);
+            for row in &data.services {
                 let narrowed = Filter {
-                    service: Some(service.clone()),
+                    service: Some(row.service.clone()),
                     ..filter.clone()
                 };
-                let mut own = store
+                let own = store
                     .dora_metric_inputs(&narrowed, &params, anchor)
                     .expect("narrowed load");
-                let mut got = split[service].clone();
-                for i in [&mut own, &mut got] {
-                    i.deployments.sort_by_key(|d| d.id);
-                    i.changes.sort_by_key(|c| c.id);
-                    i.links.sort_by_key(|l| (l.deployment_id, l.change_id));
-                    i.incidents.sort_by_key(|i| i.id);
-                }
-                let ids = |i: &DoraInputs| {
-                    (
-                        i.deployments.iter().map(|d| d.id).collect::<Vec<_>>(),
-                        i.changes.iter().map(|c| c.id).collect::<Vec<_>>(),
-                        i.links.clone(),
-                        i.incidents.iter().map(|i| i.id).collect::<Vec<_>>(),
-                    )
-                };
-                assert_eq!(ids(&got), ids(&own), "rows of {service}");
-                let (a, b) = (
-                    dora::dora_report(&got, &params, &versions),
-                    dora::dora_report(&own, &params, &versions),
-                );
-                assert_eq!(a.lead_time.median_seconds, b.lead_time.median_seconds);
-                assert_eq!(a.change_failure_rate.rate, b.change_failure_rate.rate);
+                let r = dora::dora_report(&own, &params, &versions);
+                let expected = keys_of(&r);
+                assert_eq!(row.deployments, expected.deployments, "{}", row.service);
+                assert_eq!(row.deploy_days_per_week, expected.deploy_days_per_week);
+                assert_eq!(row.lead_time_p50, expected.lead_time_p50);
+                assert_eq!(row.change_failure_rate, expected.change_failure_rate);
+                assert_eq!(row.restore_p50, expected.restore_p50);
+                assert_eq!(row.explain, expected.explain, "{}", row.service);
             }
         }
     }

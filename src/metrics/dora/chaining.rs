@@ -73,16 +73,24 @@ pub(crate) fn ship_along(
     changes: &[Change],
     links: &[DeploymentChange],
 ) -> IdMap<Vec<i64>> {
-    let mut linked: IdMap<Vec<i64>> = IdMap::default();
-    for l in links {
-        linked.entry(l.deployment_id).or_default().push(l.change_id);
-    }
+    // Links as (deployment, change), sorted: each deployment's changes are one sorted run,
+    // found by binary search (no vector, nor hash entry, per deployment).
+    let mut linked: Vec<(i64, i64)> = links
+        .iter()
+        .map(|l| (l.deployment_id, l.change_id))
+        .collect();
+    linked.sort_unstable();
+    let links_of = |id: i64| {
+        let lo = linked.partition_point(|(d, _)| *d < id);
+        let hi = lo + linked[lo..].partition_point(|(d, _)| *d == id);
+        &linked[lo..hi]
+    };
     let by_id: IdMap<&Deployment> = deployments.iter().map(|d| (d.id, d)).collect();
     // Only the commits of deployments without links are looked up by merge commit: those
     // alone are hashed in full, the other changes are passed over on a cheap key of their SHA.
     let fallback: IdSet = chain
         .iter()
-        .filter(|l| !linked.contains_key(&l.deployment_id))
+        .filter(|l| links_of(l.deployment_id).is_empty())
         .filter_map(|l| by_id.get(&l.deployment_id)?.commit_sha.as_deref())
         .map(sha_key)
         .collect();
@@ -107,16 +115,17 @@ pub(crate) fn ship_along(
         let Some(d) = by_id.get(&link.deployment_id) else {
             continue;
         };
-        let mut added: Vec<i64> = match linked.remove(&d.id) {
-            Some(ids) => ids,
-            None => d
-                .commit_sha
+        let own = links_of(d.id);
+        let mut added: Vec<i64> = if own.is_empty() {
+            d.commit_sha
                 .as_deref()
                 .and_then(|sha| by_merge_sha.get(sha))
                 .map(|&id| vec![id])
-                .unwrap_or_default(),
+                .unwrap_or_default()
+        } else {
+            own.iter().map(|(_, c)| *c).collect()
         };
-        added.sort_unstable();
+        // Sorted already: a run of `linked`, or one id.
         added.dedup();
         added.retain(|id| seen_in_chain.insert(*id));
         shipped.insert(d.id, added);
@@ -130,5 +139,115 @@ pub(crate) fn sha_key(sha: &str) -> i64 {
     match sha.as_bytes().first_chunk::<8>() {
         Some(head) => i64::from_le_bytes(*head),
         None => sha.bytes().fold(0xff, |w, b| (w << 8) | i64::from(b)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DeployKind;
+    use chrono::{TimeZone, Utc};
+    use proptest::prelude::*;
+
+    /// [`ship_along`] as first written (one vector of links per deployment in a hash map),
+    /// the reference for the sorted-links version.
+    fn ship_along_by_map(
+        chain: &[ChainLink],
+        deployments: &[Deployment],
+        changes: &[Change],
+        links: &[DeploymentChange],
+    ) -> IdMap<Vec<i64>> {
+        let mut linked: IdMap<Vec<i64>> = IdMap::default();
+        for l in links {
+            linked.entry(l.deployment_id).or_default().push(l.change_id);
+        }
+        let by_id: IdMap<&Deployment> = deployments.iter().map(|d| (d.id, d)).collect();
+        let mut by_merge_sha: HashMap<&str, i64> = HashMap::new();
+        for c in changes {
+            if let Some(sha) = c.merge_sha.as_deref() {
+                let id = by_merge_sha.entry(sha).or_insert(c.id);
+                *id = (*id).min(c.id);
+            }
+        }
+        let mut shipped: IdMap<Vec<i64>> = IdMap::default();
+        let mut seen_in_chain = IdSet::default();
+        for link in chain {
+            if link.previous_id.is_none() {
+                seen_in_chain = IdSet::default();
+            }
+            let Some(d) = by_id.get(&link.deployment_id) else {
+                continue;
+            };
+            let mut added: Vec<i64> = match linked.remove(&d.id) {
+                Some(ids) => ids,
+                None => d
+                    .commit_sha
+                    .as_deref()
+                    .and_then(|sha| by_merge_sha.get(sha))
+                    .map(|&id| vec![id])
+                    .unwrap_or_default(),
+            };
+            added.sort_unstable();
+            added.dedup();
+            added.retain(|id| seen_in_chain.insert(*id));
+            shipped.insert(d.id, added);
+        }
+        shipped
+    }
+
+    proptest! {
+        /// Random chains over two services and environments, with failed deployments,
+        /// repeated and cumulative links, unlinked deployments falling back to merge commits
+        /// (some shared by two changes) and links to unknown deployments.
+        #[test]
+        fn sorted_links_ship_what_the_map_of_links_shipped(
+            deployments in prop::collection::vec((0..2usize, 0..2usize, any::<bool>(), 0..40i64, prop::option::of(0..6u8)), 0..30),
+            links in prop::collection::vec((0..34i64, 0..25i64), 0..80),
+            shas in prop::collection::vec(prop::option::of(0..6u8), 0..25),
+        ) {
+            let deployments: Vec<Deployment> = deployments
+                .into_iter()
+                .enumerate()
+                .map(|(id, (service, env, ok, hour, sha))| Deployment {
+                    id: id as i64,
+                    service: ["api", "web"][service].into(),
+                    team: None,
+                    environment: ["production", "staging"][env].into(),
+                    status: if ok { DeployStatus::Success } else { DeployStatus::Failure },
+                    kind: DeployKind::Regular,
+                    started_at: None,
+                    finished_at: Utc.timestamp_opt(hour * 3600, 0).unwrap(),
+                    commit_sha: sha.map(|s| format!("{s:040}")),
+                })
+                .collect();
+            let changes: Vec<Change> = shas
+                .into_iter()
+                .enumerate()
+                .map(|(id, sha)| Change {
+                    id: id as i64,
+                    repo: "r".into(),
+                    service: None,
+                    team: None,
+                    title: None,
+                    state: crate::model::ChangeState::Merged,
+                    merge_sha: sha.map(|s| format!("{s:040}")),
+                    first_commit_at: None,
+                    opened_at: None,
+                    first_review_at: None,
+                    merged_at: None,
+                    additions: None,
+                    deletions: None,
+                })
+                .collect();
+            let links: Vec<DeploymentChange> = links
+                .into_iter()
+                .map(|(deployment_id, change_id)| DeploymentChange { deployment_id, change_id })
+                .collect();
+            let chain = chain_deployments(&deployments);
+            prop_assert_eq!(
+                ship_along(&chain, &deployments, &changes, &links),
+                ship_along_by_map(&chain, &deployments, &changes, &links)
+            );
+        }
     }
 }

@@ -33,7 +33,7 @@ use chrono::Duration;
 use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// Decides which environments are production, per team, with the same rule as
 /// [`Ownership::is_production`] (a pattern per team, a default pattern, else `production`/`prod`).
@@ -279,6 +279,27 @@ pub fn dora_report(inputs: &DoraInputs, params: &DoraParams, versions: &Versions
         outcomes,
         attributions,
     }
+}
+
+/// The services of [`DoraReport::outcomes`] (those with a successful production deployment
+/// that finished in the report's period), without computing the report.
+pub fn services_deployed(inputs: &DoraInputs, params: &DoraParams) -> BTreeSet<String> {
+    let Some(period) = resolve_period(inputs) else {
+        return BTreeSet::new();
+    };
+    let mut services: BTreeSet<&str> = BTreeSet::new();
+    for d in &inputs.deployments {
+        if d.status == DeployStatus::Success
+            && period.contains(d.finished_at)
+            && !services.contains(d.service.as_str())
+            && params
+                .production
+                .is_production(d.team.as_deref(), &d.environment)
+        {
+            services.insert(&d.service);
+        }
+    }
+    services.into_iter().map(str::to_string).collect()
 }
 
 /// Which deployment each incident was attributed to, and what each production deployment of

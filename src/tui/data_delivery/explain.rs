@@ -64,6 +64,9 @@ pub struct ExplainRow {
     /// Why it failed, or which failure it belongs to (the incident that made a deployment fail,
     /// the rollback that remediated it).
     pub note: Option<String>,
+    /// The value the row contributed to the number (a lead time, a time to restore), so a
+    /// median can be checked against its rows.
+    pub seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -153,6 +156,9 @@ impl Shared {
             }
         }
         rows.sort_by(|a, b| b.at.cmp(&a.at).then(a.id.cmp(&b.id)));
+        for r in &mut rows {
+            r.seconds = q.explain.seconds_of(r.table, r.id);
+        }
         Ok(ExplainData {
             title: q.title.clone(),
             definitions: q.definitions.clone(),
@@ -293,6 +299,7 @@ fn row(
         origin: p.map(|p| p.origin),
         failed: false,
         note: None,
+        seconds: None,
     }
 }
 

@@ -2,7 +2,7 @@
 //! named as its tool names it, failed deployments marked with what made them fail.
 
 use super::list::{ListState, ListTable, Visible};
-use super::units::fmt_time;
+use super::units::{fmt_secs, fmt_time};
 use crate::metrics::DefinitionRef;
 use crate::tui::data::{ExplainData, ExplainQuery, ExplainRow};
 use crate::tui::theme::Theme;
@@ -103,6 +103,8 @@ pub fn render(f: &mut Frame, area: Rect, v: &ExplainView, t: Theme) {
     // source, and the note before the description.
     let wide = area.width >= 110;
     let notes = data.rows.iter().any(|r| r.note.is_some());
+    // A median's rows show the value each contributed.
+    let values = data.rows.iter().any(|r| r.seconds.is_some());
     let visible = v.visible();
     let row = |i: &usize| {
         let Some(r) = data.rows.get(*i) else {
@@ -136,6 +138,11 @@ pub fn render(f: &mut Frame, area: Rect, v: &ExplainView, t: Theme) {
             cells.push(Cell::from(r.source.clone()));
         }
         cells.push(Cell::from(r.reference.clone()));
+        if values {
+            cells.push(Cell::from(
+                r.seconds.map_or_else(String::new, |s| fmt_secs(Some(s))),
+            ));
+        }
         if wide {
             cells.push(match (&r.note, notes) {
                 (Some(note), _) => Cell::from(Span::styled(note.clone(), note_style(r, t))),
@@ -165,6 +172,10 @@ pub fn render(f: &mut Frame, area: Rect, v: &ExplainView, t: Theme) {
     }
     widths.push(Constraint::Length(11));
     header.push("Reference");
+    if values {
+        widths.push(Constraint::Length(7));
+        header.push("Value");
+    }
     if wide {
         widths.push(Constraint::Min(20));
         header.push(if notes { "Failure" } else { "URL" });
