@@ -1,7 +1,7 @@
 //! CI runs (and the id ranges other large reads share): read by id ranges in table order, then put in finish order (reading a large table
 //! in finish order costs a page read per row).
 
-use super::read::{opt_ts, parse_opt_enum, where_clause};
+use super::read::{Where, opt_ts, parse_opt_enum, where_clause};
 use super::{Result, Store};
 use crate::model::{Filter, PipelineRun, RunConclusion, Timestamp};
 use rusqlite::params_from_iter;
@@ -22,52 +22,67 @@ impl Store {
     fn pipeline_runs_with(&self, filter: &Filter, labels: &str) -> Result<Vec<PipelineRun>> {
         let w = where_clause(filter, "finished_at", 0, false);
         // In finish order, the rows of many teams interleave across the whole table and every
-        // row costs a page read. So the ids come from the index, and the rows are read as
-        // ranges of ids (a team's runs of a period lie close together in the table), each range
-        // scanned in table order with the same conditions, then sorted here.
+        // row costs a page read; a team's runs of a period lie close together by id.
+        let columns = format!(
+            "id, repo, {labels}, workflow, commit_sha, conclusion, attempt,
+             queued_at, started_at, finished_at, tests_passed, tests_failed"
+        );
+        let runs = self.rows_in_id_ranges("pipeline_runs", &columns, &w, |r| {
+            Ok(PipelineRun {
+                id: r.get(0)?,
+                repo: r.get(1)?,
+                branch: r.get(2)?,
+                service: r.get(3)?,
+                team: r.get(4)?,
+                workflow: r.get(5)?,
+                commit_sha: r.get(6)?,
+                conclusion: parse_opt_enum(r, 7, RunConclusion::parse)?,
+                attempt: r.get(8)?,
+                queued_at: opt_ts(r, 9)?,
+                started_at: opt_ts(r, 10)?,
+                finished_at: opt_ts(r, 11)?,
+                tests_passed: r.get(12)?,
+                tests_failed: r.get(13)?,
+            })
+        })?;
+        Ok(in_finish_order(runs))
+    }
+
+    /// The rows of `table` that `w` selects, as `map` reads `columns`, in id order: the ids
+    /// come from the index `w` uses, then the rows are read as ranges of ids, each range scanned
+    /// in table order with the same conditions. For reads of many rows scattered in time order
+    /// (a page read each) but close together by id.
+    pub(crate) fn rows_in_id_ranges<T>(
+        &self,
+        table: &str,
+        columns: &str,
+        w: &Where,
+        mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
         let mut ids: Vec<i64> = self.query_map(
-            &format!("SELECT id FROM pipeline_runs{}", w.sql),
+            &format!("SELECT id FROM {table}{}", w.sql),
             &w.params,
             |r| r.get(0),
         )?;
         ids.sort_unstable();
         let conditions = w.sql.replacen(" WHERE ", " AND ", 1);
-        // NOT INDEXED: the id range is the only way in, never the finish-time index.
+        // NOT INDEXED: the id range is the only way in, never a time index.
         let sql = format!(
-            "SELECT id, repo, {labels}, workflow, commit_sha, conclusion, attempt,
-                    queued_at, started_at, finished_at, tests_passed, tests_failed
-             FROM pipeline_runs NOT INDEXED WHERE id BETWEEN ? AND ?{conditions}"
+            "SELECT {columns} FROM {table} NOT INDEXED WHERE id BETWEEN ? AND ?{conditions}"
         );
-        let mut runs = Vec::with_capacity(ids.len());
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut out = Vec::with_capacity(ids.len());
         for (lo, hi) in id_ranges(&ids, RANGE_GAP) {
             let params: Vec<Value> = [Value::Integer(lo), Value::Integer(hi)]
                 .into_iter()
                 .chain(w.params.iter().cloned())
                 .collect();
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params_from_iter(params.iter()), |r| {
-                Ok(PipelineRun {
-                    id: r.get(0)?,
-                    repo: r.get(1)?,
-                    branch: r.get(2)?,
-                    service: r.get(3)?,
-                    team: r.get(4)?,
-                    workflow: r.get(5)?,
-                    commit_sha: r.get(6)?,
-                    conclusion: parse_opt_enum(r, 7, RunConclusion::parse)?,
-                    attempt: r.get(8)?,
-                    queued_at: opt_ts(r, 9)?,
-                    started_at: opt_ts(r, 10)?,
-                    finished_at: opt_ts(r, 11)?,
-                    tests_passed: r.get(12)?,
-                    tests_failed: r.get(13)?,
-                })
-            })?;
-            for run in rows {
-                runs.push(run?);
+            let mut rows = stmt.query(params_from_iter(params.iter()))?;
+            while let Some(r) = rows.next()? {
+                out.push(map(r)?);
             }
         }
-        Ok(in_finish_order(runs))
+        Ok(out)
     }
 }
 

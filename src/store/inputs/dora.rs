@@ -13,7 +13,6 @@ use crate::store::read::{map_change, opt_ts, parse_opt_enum, where_clause};
 use crate::store::runs::{RANGE_GAP, id_ranges};
 use crate::store::{Result, Store};
 use chrono::Duration;
-use rusqlite::types::Value;
 use rusqlite::{Row, params_from_iter};
 use std::collections::HashSet;
 
@@ -255,31 +254,12 @@ impl Store {
         margin: i64,
     ) -> Result<Vec<Deployment>> {
         let w = where_clause(filter, "finished_at", margin, true);
-        let mut ids: Vec<i64> = self.query_map(
-            &format!("SELECT id FROM deployments{}", w.sql),
-            &w.params,
-            |r| r.get(0),
+        let mut out = self.rows_in_id_ranges(
+            "deployments",
+            "id, service, team, environment, status, kind, started_at, finished_at, commit_sha",
+            &w,
+            map_deployment,
         )?;
-        ids.sort_unstable();
-        let conditions = w.sql.replacen(" WHERE ", " AND ", 1);
-        // NOT INDEXED: the id range is the only way in, never the finish-time index.
-        let sql = format!(
-            "SELECT id, service, team, environment, status, kind, started_at, finished_at,
-                    commit_sha
-             FROM deployments NOT INDEXED WHERE id BETWEEN ? AND ?{conditions}"
-        );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
-        let mut out = Vec::with_capacity(ids.len());
-        for (lo, hi) in id_ranges(&ids, RANGE_GAP) {
-            let params: Vec<Value> = [Value::Integer(lo), Value::Integer(hi)]
-                .into_iter()
-                .chain(w.params.iter().cloned())
-                .collect();
-            let rows = stmt.query_map(params_from_iter(params.iter()), map_deployment)?;
-            for d in rows {
-                out.push(d?);
-            }
-        }
         out.sort_unstable_by_key(|d| (d.finished_at, d.id));
         Ok(out)
     }
@@ -403,6 +383,7 @@ mod tests {
     use super::*;
     use crate::demo::{DemoOptions, Scale};
     use chrono::{TimeZone, Utc};
+    use rusqlite::types::Value;
 
     /// The changes as one SQL query selected them before the ids were merged here.
     fn changes_by_union(store: &Store, filter: &Filter, margin: i64) -> Vec<Change> {
