@@ -121,7 +121,7 @@ fn metric_rows(r: &DoraReport) -> Vec<MetricRow> {
         MetricRow {
             name: "Time to restore p50",
             value: MetricValue::Seconds(t.median_seconds),
-            basis: format!("{} incidents", t.incidents),
+            basis: format!("{} of {} incidents resolved", t.resolved, t.incidents),
             band: t.band,
             definition: t.definition.clone(),
             explain: t.explain.clone(),
