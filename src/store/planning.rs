@@ -2,10 +2,11 @@
 //! roadmap link of delivered work (Alignment), and the integrity records: metric definitions,
 //! the decision log and per-source sync state (Governance).
 
+use super::read::{opt_ts, req_ts};
 use super::{Result, Store};
 use crate::metrics::retro::{RetroInputs, Transition};
 use crate::model::{
-    Filter, KeyResult, Milestone, Objective, Sprint, SprintItem, SupportTicket, Timestamp, ts,
+    Filter, KeyResult, Milestone, Objective, Sprint, SprintItem, SupportTicket, Timestamp,
 };
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params_from_iter};
@@ -69,21 +70,6 @@ pub struct SyncStateRow {
     pub last_ok_at: Option<Timestamp>,
     pub last_error: Option<String>,
     pub last_error_at: Option<Timestamp>,
-}
-
-fn opt_ts(r: &Row, idx: usize) -> rusqlite::Result<Option<Timestamp>> {
-    Ok(r.get::<_, Option<i64>>(idx)?.and_then(ts))
-}
-
-fn req_ts(r: &Row, idx: usize) -> rusqlite::Result<Timestamp> {
-    let v: i64 = r.get(idx)?;
-    ts(v).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            rusqlite::types::Type::Integer,
-            format!("timestamp {v} out of range").into(),
-        )
-    })
 }
 
 fn count(r: &Row, idx: usize) -> rusqlite::Result<u64> {

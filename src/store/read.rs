@@ -54,7 +54,7 @@ pub(super) fn opt_ts(row: &Row, idx: usize) -> rusqlite::Result<Option<Timestamp
     Ok(row.get::<_, Option<i64>>(idx)?.and_then(ts))
 }
 
-fn req_ts(row: &Row, idx: usize) -> rusqlite::Result<Timestamp> {
+pub(super) fn req_ts(row: &Row, idx: usize) -> rusqlite::Result<Timestamp> {
     let v: i64 = row.get(idx)?;
     ts(v).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
