@@ -38,11 +38,8 @@ pub fn run(ctx: &Context, args: &DemoArgs, db_given: bool) -> Result<ExitCode> {
         eprintln!("{verb} demo dataset {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let mut config = ctx.load_config()?;
-    // Without SLA targets of your own, the demo shows the documented example's (as
-    // `plumb report` does on a demo database), so the SLA columns have something to judge.
-    super::report::with_demo_fallbacks(&mut config)?;
-    crate::tui::run_blocking(&path, &config, true)?;
+    // The TUI sees the dataset's anchor and shows it as a demo (see `tui::run_blocking`).
+    crate::tui::run_blocking(&path, &ctx.load_config()?)?;
     Ok(ExitCode::SUCCESS)
 }
 

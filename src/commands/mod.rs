@@ -54,16 +54,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let _log_guard = crate::logging::init(&ctx.paths.log_dir);
     match cli.command {
         None => {
-            let mut config = ctx.load_config()?;
-            // A database `plumb demo` generated is shown as the demo shows it (its anchor as
-            // "now", the demo's config fallbacks, no syncing into it), however it is opened,
-            // so the dashboard and `plumb report` agree on it.
-            let demo = ctx.db_path.exists()
-                && report::demo_anchor(&crate::store::Store::open(&ctx.db_path)?)?.is_some();
-            if demo {
-                report::with_demo_fallbacks(&mut config)?;
-            }
-            crate::tui::run_blocking(&ctx.db_path, &config, demo)?;
+            crate::tui::run_blocking(&ctx.db_path, &ctx.load_config()?)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(args)) => demo::run(&ctx, &args, cli.db.is_some()),

@@ -17,7 +17,6 @@ use chrono::Utc;
 use chrono_tz::Tz;
 use color_eyre::eyre::{Result, WrapErr, bail, eyre};
 use serde_json::Value;
-use std::path::Path;
 use std::process::ExitCode;
 
 /// What every report needs: the store, the config, the filter and the clock.
@@ -87,9 +86,9 @@ pub fn run(ctx: &Context, args: &ReportArgs) -> Result<ExitCode> {
     let store = Store::open(&ctx.db_path)?;
     // A demo dataset ends at its anchor: count from there, with the demo's config fallbacks, as
     // the dashboard does, so both show (and record) the same numbers and definitions.
-    let now = match demo_anchor(&store)? {
+    let now = match crate::demo::recorded_anchor(&store)? {
         Some(anchor) => {
-            with_demo_fallbacks(&mut config)?;
+            crate::config::with_demo_fallbacks(&mut config)?;
             anchor
         }
         None => Utc::now(),
@@ -361,33 +360,8 @@ fn action_report(job: &Job) -> Result<String> {
     ))
 }
 
-/// The anchor of a database `plumb demo` generated (its "now"), `None` for any other database.
-pub fn demo_anchor(store: &Store) -> Result<Option<Timestamp>> {
-    let Some(anchor) = store.meta("demo.anchor")? else {
-        return Ok(None);
-    };
-    let at = chrono::DateTime::parse_from_rfc3339(&anchor).wrap_err_with(|| {
-        format!(
-            "the demo database records an anchor {anchor:?} that is not an RFC 3339 date-time; \
-             regenerate it with `plumb demo --force`"
-        )
-    })?;
-    Ok(Some(at.with_timezone(&Utc)))
-}
-
-/// What a demo shows when the user's config leaves it out: the documented example's SLA
-/// targets, so the SLA columns have something to judge.
-pub fn with_demo_fallbacks(config: &mut Config) -> Result<()> {
-    if config.sla.is_empty() {
-        let example =
-            crate::config::parse_str(Path::new("config.example.toml"), crate::config::EXAMPLE)?;
-        config.sla = example.sla;
-    }
-    Ok(())
-}
-
-/// Fails when `--team` or `--service` names nothing in the store (a typo would otherwise print
-/// an empty report), listing the names there are.
+/// Fails when `--team`, `--service` or `--environment` names nothing in the store (a typo would
+/// otherwise print an empty report), listing the names there are.
 fn check_scope(store: &Store, filter: &Filter) -> Result<()> {
     let known = |what: &str, given: &str, mut names: Vec<String>| -> Result<()> {
         if names.iter().any(|n| n == given) {

@@ -70,6 +70,15 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
     }
 }
 
+/// What a demo database is shown with when the user's config leaves it out: the documented
+/// example's SLA targets, so the SLA columns have something to judge.
+pub fn with_demo_fallbacks(config: &mut Config) -> Result<(), ConfigError> {
+    if config.sla.is_empty() {
+        config.sla = parse_str(Path::new("config.example.toml"), EXAMPLE)?.sla;
+    }
+    Ok(())
+}
+
 /// Parses config text as if read from `path` (which only labels diagnostics).
 pub fn parse_str(path: &Path, text: &str) -> Result<Config, ConfigError> {
     match parse_and_validate(path, text) {

@@ -19,7 +19,7 @@ mod validate;
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use duration::{DurationError, HumanDuration};
 pub use keys::{Key, KeyBinding, KeyError, UI_ACTIONS};
-pub use load::{EXAMPLE, Loaded, Paths, check, init, load, parse_str};
+pub use load::{EXAMPLE, Loaded, Paths, check, init, load, parse_str, with_demo_fallbacks};
 pub use ownership::OwnershipError;
 pub use scalars::{Pattern, ReleaseWindow, ReportYear, SeverityMap};
 pub use schema::*;

@@ -97,12 +97,30 @@ pub enum DemoError {
     },
     #[error("the anchor {anchor} is outside the range the demo dataset supports")]
     Anchor { anchor: DateTime<Utc> },
+    #[error(
+        "the demo database records an anchor {anchor:?} that is not an RFC 3339 date-time; \
+         regenerate it with `plumb demo --force`"
+    )]
+    BadAnchor { anchor: String },
+    #[error("cannot read the demo anchor")]
+    Read(#[source] crate::store::StoreError),
 }
 
 impl DemoError {
     fn write(what: &'static str) -> impl FnOnce(rusqlite::Error) -> DemoError {
         move |source| DemoError::Write { what, source }
     }
+}
+
+/// The anchor (the "now") of a database `plumb demo` generated; `None` for any other database.
+/// The dashboard and `plumb report` both count from it, so they agree on a demo database.
+pub fn recorded_anchor(store: &Store) -> Result<Option<DateTime<Utc>>, DemoError> {
+    let Some(anchor) = store.meta("demo.anchor").map_err(DemoError::Read)? else {
+        return Ok(None);
+    };
+    DateTime::parse_from_rfc3339(&anchor)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|_| DemoError::BadAnchor { anchor })
 }
 
 /// Everything a generator needs to know about the run.

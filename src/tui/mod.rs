@@ -52,17 +52,20 @@ struct LoopEnv {
 /// How long quitting waits for a running sync to finish its page.
 const SYNC_GRACE: Duration = Duration::from_secs(1);
 
-/// Runs the TUI on the database at `db_path` until the user quits.
-pub fn run_blocking(db_path: &Path, config: &Config, demo: bool) -> Result<()> {
+/// Runs the TUI on the database at `db_path` until the user quits. A database `plumb demo`
+/// generated, however it is opened, is shown as a demo: ranges count back from its anchor,
+/// the demo's config fallbacks apply and nothing syncs into it, so the dashboard and
+/// `plumb report` agree on it.
+pub fn run_blocking(db_path: &Path, config: &Config) -> Result<()> {
     // Open (and migrate) once up front, so errors show before the terminal is taken over.
     let store = crate::store::Store::open(db_path)?;
-    // A demo dataset ends at its anchor: ranges count back from there, not from today.
-    let fixed_now = match store.meta("demo.anchor")? {
-        Some(a) if demo => chrono::DateTime::parse_from_rfc3339(&a)
-            .ok()
-            .map(|t| t.with_timezone(&chrono::Utc)),
-        _ => None,
-    };
+    let fixed_now = crate::demo::recorded_anchor(&store)?;
+    let demo = fixed_now.is_some();
+    let mut config = config.clone();
+    if demo {
+        crate::config::with_demo_fallbacks(&mut config)?;
+    }
+    let config = &config;
     let (teams, services) = choices(&store)?;
     // A sync state that cannot be read only costs the footer its warning.
     let sync_status = sync_task::SyncStatus::from_store(&store).unwrap_or_default();
